@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make run` and `make test`. Only Python 3.11+ is required.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate seed lint format bench vendor ci browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: export DJANGO_DEBUG ?= 1
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  HomeKnots is starting at http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+	@echo "  Web, Celery worker and beat run together; e-mails land in var/mail/. Ctrl-C stops all."
+	@echo ""
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/honcho -f Procfile.dev start
+
+test: $(STAMP)
+	$(BIN)/pytest -m "not browser and not redis" -p no:cacheprovider
+
+browser: $(STAMP)
+	$(BIN)/pytest -m browser -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	@if ls bench/bench_*.py >/dev/null 2>&1; then for f in bench/bench_*.py; do DJANGO_DEBUG=1 $(BIN)/python $$f || exit 1; done; else echo "no benchmarks yet"; fi
+
+vendor:
+	scripts/vendor-static.sh
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,1 @@
+# Filled by the aftercare issue: SessionNote, Reminder, Feedback.

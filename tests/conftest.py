@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded photos from tests never land in var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def client_user(db):
+    return factories.ClientProfileFactory().user
+
+
+@pytest.fixture
+def therapist(db):
+    return factories.TherapistProfileFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.StaffFactory()
+
+
+@pytest.fixture
+def logged_in(client: Client):
+    """Log a user in on the test client: ``logged_in(user)`` returns the client."""
+
+    def _login(user) -> Client:
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings, tmp_path):
+    """Start real Celery worker processes against Redis and the test database.
+
+    ``start(n=1)`` starts ``n`` workers and returns their ``Popen`` objects; mail they send
+    is written under ``mail_dir``. Skipped unless the suite runs on PostgreSQL with a Redis
+    broker (the second stage of .ci/run)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    from config.celery import app
+
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("needs CELERY_BROKER_URL=redis://… (the PostgreSQL + Redis stage of .ci/run)")
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes share the test database only on PostgreSQL")
+
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    env = {
+        **os.environ,
+        "DJANGO_TESTING": "1",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EMAIL_URL": f"filemail:///{mail_dir}",
+    }
+    root = Path(__file__).resolve().parent.parent
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(n: int = 1, concurrency: int = 2) -> list[subprocess.Popen[bytes]]:
+        started = []
+        for i in range(n):
+            log = open(tmp_path / f"worker-{len(processes)}.log", "wb")  # noqa: SIM115
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--pool",
+                    "prefork",
+                    "--concurrency",
+                    str(concurrency),
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-n",
+                    f"test{len(processes)}-{i}@%h",
+                ],
+                cwd=root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            processes.append(proc)
+            started.append(proc)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replies = app.control.ping(timeout=1.0) or []
+            if len(replies) >= len([p for p in processes if p.poll() is None]):
+                break
+        return started
+
+    start.mail_dir = mail_dir  # type: ignore[attr-defined]
+    start.logs = tmp_path  # type: ignore[attr-defined]
+    yield start
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
