@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import ClientProfile, Intake
+from therapists.geo import Point, point_or_none
 from therapists.models import Service, TherapistProfile
 
 
@@ -45,6 +48,9 @@ class Booking(models.Model):
     # Snapshots: what was agreed when booking, kept even if the profile changes later.
     price = models.DecimalField(_("price"), max_digits=8, decimal_places=2)
     address = models.CharField(_("address"), max_length=400)
+    # Where the visit is, for travel time between visits (copied from the client's profile).
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     access_notes = models.TextField(_("access notes"), blank=True)
     clearance_acknowledged = models.BooleanField(default=False)
     status_reason = models.CharField(_("reason"), max_length=500, blank=True)
@@ -73,6 +79,14 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def point(self) -> Point | None:
+        return point_or_none(self.latitude, self.longitude)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
 
     @property
     def ical_uid(self) -> str:

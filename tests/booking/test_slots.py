@@ -1,0 +1,315 @@
+"""The slot engine: by example against the database, and by property on the pure engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from booking.models import Booking
+from booking.selectors import available_slots, earliest_slots, next_free_slots
+from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
+from tests import factories
+from therapists.geo import Point
+from therapists.models import TimeOff, WeeklyHours
+from therapists.selectors import working_intervals
+
+NY = ZoneInfo("America/New_York")
+UTC = dt.UTC
+MONDAY = dt.date(2026, 12, 7)  # a plain Monday, far from DST changes
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=NY).astimezone(UTC)
+
+
+@pytest.fixture
+def service(db):
+    service = factories.ServiceFactory(
+        therapist__min_travel_buffer_minutes=15, therapist__max_visits_per_day=5
+    )
+    WeeklyHours.objects.create(
+        therapist=service.therapist, weekday=0, start_time=dt.time(9), end_time=dt.time(17)
+    )
+    return service
+
+
+def slots(service, day=MONDAY, days=1, **kwargs):
+    return available_slots(
+        therapist=service.therapist, service=service, start_date=day, days=days, now=NOW, **kwargs
+    )
+
+
+def test_it_offers_every_quarter_hour_that_fits_the_working_day(service):
+    offered = slots(service)
+    assert offered[0] == at(MONDAY, 9)
+    assert offered[-1] == at(MONDAY, 16)
+    assert len(offered) == 29
+    assert all(s.tzinfo is not None for s in offered)
+
+
+def test_it_offers_nothing_on_a_day_without_hours(service):
+    assert slots(service, day=MONDAY + dt.timedelta(days=1)) == []
+
+
+def test_it_keeps_the_buffer_around_an_existing_visit_at_the_same_address(service):
+    client = factories.ClientProfileFactory()
+    factories.BookingFactory(
+        service=service,
+        client=client,
+        starts_at=at(MONDAY, 12),
+        latitude=client.latitude,
+        longitude=client.longitude,
+    )
+    offered = slots(service, client=factories.ClientProfileFactory())
+    assert at(MONDAY, 10, 45) in offered  # ends 11:45, 15 minutes before 12:00
+    assert at(MONDAY, 11) not in offered
+    assert at(MONDAY, 13) not in offered
+    assert at(MONDAY, 13, 15) in offered
+
+
+def test_it_adds_travel_time_from_a_visit_across_town(service):
+    factories.BookingFactory(
+        service=service,
+        starts_at=at(MONDAY, 12),
+        latitude=40.6782,  # Brooklyn, ~9 km from Midtown: 18+ minutes at 30 km/h
+        longitude=-73.9442,
+    )
+    offered = slots(service, client=factories.ClientProfileFactory())
+    assert at(MONDAY, 13, 15) not in offered
+    assert at(MONDAY, 13, 30) in offered
+
+
+def test_it_never_offers_time_off(service):
+    TimeOff.objects.create(
+        therapist=service.therapist,
+        starts_at=at(MONDAY, 12),
+        ends_at=at(MONDAY, 14),
+        reason="Dentist",
+    )
+    offered = slots(service)
+    assert all(
+        not (s < at(MONDAY, 14) and s + dt.timedelta(hours=1) > at(MONDAY, 12)) for s in offered
+    )
+    assert at(MONDAY, 11) in offered
+    assert at(MONDAY, 14) in offered
+
+
+def test_it_respects_the_minimum_notice(service):
+    therapist = service.therapist
+    therapist.min_notice_hours = 24
+    therapist.save()
+    now = at(MONDAY, 8)  # 24 hours' notice pushes everything to Tuesday
+    assert (
+        available_slots(therapist=therapist, service=service, start_date=MONDAY, days=1, now=now)
+        == []
+    )
+
+
+def test_it_stops_at_the_daily_visit_cap(service):
+    therapist = service.therapist
+    therapist.max_visits_per_day = 1
+    therapist.save()
+    factories.BookingFactory(service=service, starts_at=at(MONDAY, 9))
+    assert slots(service) == []
+
+
+def test_it_ignores_cancelled_bookings(service):
+    factories.BookingFactory(
+        service=service, starts_at=at(MONDAY, 12), status=Booking.Status.CANCELLED
+    )
+    assert at(MONDAY, 12) in slots(service)
+
+
+def test_it_offers_nothing_outside_the_therapists_radius(service):
+    far = factories.ClientProfileFactory(latitude=42.3601, longitude=-71.0589)  # Boston
+    assert slots(service, client=far) == []
+
+
+def test_it_keeps_a_client_from_double_booking_themself(service):
+    client = factories.ClientProfileFactory()
+    other = factories.ServiceFactory()
+    WeeklyHours.objects.create(
+        therapist=other.therapist, weekday=0, start_time=dt.time(9), end_time=dt.time(17)
+    )
+    factories.BookingFactory(service=other, client=client, starts_at=at(MONDAY, 12))
+    offered = slots(service, client=client)
+    assert at(MONDAY, 12) not in offered
+    assert at(MONDAY, 11, 30) not in offered
+    assert at(MONDAY, 13) in offered
+
+
+def test_it_counts_travel_from_home_base_when_asked(service):
+    therapist = service.therapist
+    therapist.travel_from_home_base = True
+    therapist.min_travel_buffer_minutes = 30
+    therapist.save()
+    offered = slots(service, client=factories.ClientProfileFactory())
+    assert offered[0] == at(MONDAY, 9, 30)
+    assert offered[-1] == at(MONDAY, 15, 30)
+
+
+def test_it_loads_in_a_fixed_number_of_queries(service, django_assert_max_num_queries):
+    client = factories.ClientProfileFactory()
+    with django_assert_max_num_queries(6) as few:
+        slots(service, client=client)
+    for week in range(4):
+        for hour in (9, 12, 15):
+            factories.BookingFactory(
+                service=service, starts_at=at(MONDAY + dt.timedelta(weeks=week), hour)
+            )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        slots(service, days=28, client=client)
+
+
+@pytest.mark.parametrize(
+    ("sunday", "utc_hour"),
+    [
+        (dt.date(2026, 3, 1), 14),  # EST, UTC-5
+        (dt.date(2026, 3, 8), 13),  # the day clocks go forward: EDT, UTC-4
+        (dt.date(2026, 11, 1), 14),  # the day clocks go back: EST again
+    ],
+)
+def test_it_offers_local_nine_oclock_on_dst_days(db, sunday, utc_hour):
+    service = factories.ServiceFactory()
+    WeeklyHours.objects.create(
+        therapist=service.therapist, weekday=6, start_time=dt.time(9), end_time=dt.time(12)
+    )
+    offered = available_slots(
+        therapist=service.therapist,
+        service=service,
+        start_date=sunday,
+        days=1,
+        now=dt.datetime.combine(sunday - dt.timedelta(days=7), dt.time(), tzinfo=UTC),
+    )
+    assert offered[0] == dt.datetime.combine(sunday, dt.time(utc_hour), tzinfo=UTC)
+    assert [s.astimezone(NY).time() for s in offered][:2] == [dt.time(9), dt.time(9, 15)]
+    assert offered[-1].astimezone(NY).time() == dt.time(11)
+
+
+def test_next_free_slots_and_earliest_across_therapists(service):
+    assert next_free_slots(
+        therapist=service.therapist, service=service, count=2, now=at(MONDAY, 6)
+    ) == [
+        at(MONDAY, 9),
+        at(MONDAY, 9, 15),
+    ]
+    later = factories.ServiceFactory()
+    WeeklyHours.objects.create(
+        therapist=later.therapist, weekday=0, start_time=dt.time(13), end_time=dt.time(17)
+    )
+    offers = earliest_slots(
+        modality="myofascial", duration_minutes=60, postcode="10001", now=at(MONDAY, 6), limit=40
+    )
+    assert offers[0].therapist == service.therapist
+    assert offers[0].starts_at == at(MONDAY, 9)
+    assert any(o.therapist == later.therapist for o in offers)
+    assert [o.starts_at for o in offers] == sorted(o.starts_at for o in offers)
+    assert earliest_slots(modality="sports", postcode="10001", now=at(MONDAY, 6)) == []
+
+
+# --- Properties of the pure engine ----------------------------------------------------------
+
+HOME = Point(40.75, -73.99)
+minutes = st.integers(min_value=0, max_value=24 * 60 - 1)
+
+
+@st.composite
+def calendars(draw):
+    """A random week: weekly ranges, time off, existing visits at random nearby addresses."""
+
+    class Range:
+        def __init__(self, weekday, start, end):
+            self.weekday, self.start_time, self.end_time = weekday, start, end
+
+    class Block:
+        def __init__(self, s, e):
+            self.starts_at, self.ends_at = s, e
+
+    ranges = []
+    for _ in range(draw(st.integers(1, 8))):
+        a, b = sorted(draw(st.lists(minutes, min_size=2, max_size=2, unique=True)))
+        ranges.append(
+            Range(draw(st.integers(0, 6)), dt.time(a // 60, a % 60), dt.time(b // 60, b % 60))
+        )
+    start = dt.datetime(2026, 3, 5, tzinfo=UTC)  # the week includes the March DST change
+    offs = []
+    for _ in range(draw(st.integers(0, 3))):
+        s = start + dt.timedelta(minutes=draw(st.integers(0, 7 * 24 * 60)))
+        offs.append(Block(s, s + dt.timedelta(minutes=draw(st.integers(15, 600)))))
+    visits, cursor = [], start
+    for _ in range(draw(st.integers(0, 12))):
+        cursor += dt.timedelta(minutes=draw(st.integers(0, 900)))
+        length = dt.timedelta(minutes=draw(st.sampled_from([30, 60, 90])))
+        point = Point(40.75 + draw(st.floats(-0.1, 0.1)), -73.99 + draw(st.floats(-0.1, 0.1)))
+        visits.append(Visit(cursor, cursor + length, point))
+        cursor += length
+    return ranges, offs, visits
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    calendar=calendars(),
+    duration=st.sampled_from([30, 60, 90]),
+    buffer=st.integers(0, 45),
+    from_home=st.booleans(),
+    cap=st.integers(1, 6),
+)
+def test_no_offered_slot_ever_breaks_a_rule(calendar, duration, buffer, from_home, cap):
+    ranges, offs, visits = calendar
+    tz = NY
+
+    class FakeTherapist:
+        time_zone = "America/New_York"
+        pk = None
+        tz = NY
+
+    working = working_intervals(
+        therapist=FakeTherapist(),
+        start_date=dt.date(2026, 3, 5),
+        days=7,
+        weekly_hours=ranges,
+        overrides=[],
+        time_off=offs,
+    )
+    client = Point(40.76, -73.98)
+    travel = TravelPolicy(
+        speed_kmh=30, min_buffer=dt.timedelta(minutes=buffer), home=HOME, from_home_base=from_home
+    )
+    length = dt.timedelta(minutes=duration)
+    req = SlotRequest(
+        tz=tz,
+        working=working,
+        duration=length,
+        step=dt.timedelta(minutes=15),
+        earliest=dt.datetime(2026, 3, 5, tzinfo=UTC),
+        latest=dt.datetime(2026, 4, 1, tzinfo=UTC),
+        travel=travel,
+        max_per_day=cap,
+        visits=visits,
+        client_point=client,
+    )
+    offered = compute_slots(req)
+
+    assert offered == sorted(set(offered))
+    for start in offered:
+        end = start + length
+        # inside one working interval, so inside hours and outside time off
+        assert any(ws <= start and end <= we for ws, we in working)
+        for off in offs:
+            assert end <= off.starts_at or start >= off.ends_at
+        local = start.astimezone(tz)
+        assert (local.hour * 60 + local.minute) % 15 == 0
+        same_day = [v for v in visits if v.starts_at.astimezone(tz).date() == local.date()]
+        assert len(same_day) < cap
+        for v in visits:
+            assert end <= v.starts_at or start >= v.ends_at, "overlaps a visit"
+        for v in same_day:
+            if v.ends_at <= start:
+                assert start - v.ends_at >= travel.between(v.point, client)
+            if v.starts_at >= end:
+                assert v.starts_at - end >= travel.between(client, v.point)
