@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -13,7 +13,14 @@ from booking.models import Booking
 from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
 from clients.models import ClientProfile
 from therapists.geo import distance_km, lookup_postcode
-from therapists.models import Modality, Service, TherapistProfile
+from therapists.models import (
+    DateOverride,
+    Modality,
+    Service,
+    TherapistProfile,
+    TimeOff,
+    WeeklyHours,
+)
 from therapists.selectors import working_intervals
 
 
@@ -29,6 +36,108 @@ def client_in_area(*, therapist: TherapistProfile, client: ClientProfile | None)
     return distance_km(therapist.home_point, client.point) <= therapist.radius_km
 
 
+@dataclass
+class _Calendars:
+    """Everything the engine needs for a set of therapists, loaded in a fixed number of
+    queries: weekly hours, date overrides, time off, their bookings, the client's bookings."""
+
+    weekly: dict[int, list[WeeklyHours]] = field(default_factory=dict)
+    overrides: dict[int, list[DateOverride]] = field(default_factory=dict)
+    time_off: dict[int, list[TimeOff]] = field(default_factory=dict)
+    visits: dict[int, list[Visit]] = field(default_factory=dict)
+    client_busy: list[tuple[datetime, datetime, int]] = field(default_factory=list)
+
+
+def _load_calendars(
+    *,
+    therapist_ids: list[int],
+    start_date: date,
+    days: int,
+    client: ClientProfile | None,
+    exclude_booking: Booking | None,
+) -> _Calendars:
+    # A generous UTC window: two days either side covers every time zone and the travel
+    # needed from a visit late the evening before.
+    window_start = datetime.combine(start_date - timedelta(days=2), time(), tzinfo=UTC)
+    window_end = datetime.combine(start_date + timedelta(days=days + 2), time(), tzinfo=UTC)
+    cal = _Calendars()
+    for row in WeeklyHours.objects.filter(therapist_id__in=therapist_ids):
+        cal.weekly.setdefault(row.therapist_id, []).append(row)
+    for row in DateOverride.objects.filter(
+        therapist_id__in=therapist_ids,
+        date__gte=start_date - timedelta(days=1),
+        date__lte=start_date + timedelta(days=days + 1),
+    ):
+        cal.overrides.setdefault(row.therapist_id, []).append(row)
+    for row in TimeOff.objects.filter(
+        therapist_id__in=therapist_ids, starts_at__lt=window_end, ends_at__gt=window_start
+    ):
+        cal.time_off.setdefault(row.therapist_id, []).append(row)
+    bookings = active_bookings().filter(
+        therapist_id__in=therapist_ids, starts_at__lt=window_end, ends_at__gt=window_start
+    )
+    if exclude_booking is not None:
+        bookings = bookings.exclude(pk=exclude_booking.pk)
+    for b in bookings.only("therapist_id", "starts_at", "ends_at", "latitude", "longitude"):
+        cal.visits.setdefault(b.therapist_id, []).append(Visit(b.starts_at, b.ends_at, b.point))
+    if client is not None:
+        own = active_bookings().filter(
+            client=client, starts_at__lt=window_end, ends_at__gt=window_start
+        )
+        if exclude_booking is not None:
+            own = own.exclude(pk=exclude_booking.pk)
+        cal.client_busy = list(own.values_list("starts_at", "ends_at", "therapist_id"))
+    return cal
+
+
+def _compute(
+    *,
+    therapist: TherapistProfile,
+    service: Service,
+    start_date: date,
+    days: int,
+    client: ClientProfile | None,
+    now: datetime,
+    cal: _Calendars,
+) -> list[datetime]:
+    if not service.is_active or service.therapist_id != therapist.pk:
+        return []
+    working = working_intervals(
+        therapist=therapist,
+        start_date=start_date,
+        days=days,
+        weekly_hours=cal.weekly.get(therapist.pk, []),
+        overrides=cal.overrides.get(therapist.pk, []),
+        time_off=cal.time_off.get(therapist.pk, []),
+    )
+    if not working:
+        return []
+    request = SlotRequest(
+        tz=therapist.tz,
+        working=working,
+        duration=timedelta(minutes=service.duration_minutes),
+        step=timedelta(minutes=settings.BOOKING_SLOT_STEP_MINUTES),
+        earliest=now + timedelta(hours=therapist.min_notice_hours),
+        latest=now + timedelta(weeks=settings.BOOKING_HORIZON_WEEKS),
+        travel=TravelPolicy(
+            speed_kmh=float(therapist.travel_speed_kmh),
+            min_buffer=timedelta(minutes=therapist.min_travel_buffer_minutes),
+            home=therapist.home_point,
+            from_home_base=therapist.travel_from_home_base,
+        ),
+        max_per_day=therapist.max_visits_per_day,
+        visits=cal.visits.get(therapist.pk, []),
+        client_point=client.point if client is not None else None,
+        client_busy=[(s, e) for s, e, _ in cal.client_busy],
+        out_of_area=not client_in_area(therapist=therapist, client=client),
+    )
+    return compute_slots(request)
+
+
+def _clamp_days(days: int) -> int:
+    return max(0, min(days, 7 * settings.BOOKING_HORIZON_WEEKS + 1))
+
+
 def available_slots(
     *,
     therapist: TherapistProfile,
@@ -42,61 +151,68 @@ def available_slots(
     """The start times (aware, UTC, sorted, unique) a client can book for ``service`` with
     ``therapist`` on ``days`` days from ``start_date`` (dates in the therapist's zone).
 
-    Loads in a fixed number of queries whatever the number of bookings or days: hours,
-    overrides and time off (inside working_intervals), the therapist's bookings, and the
-    client's own bookings. ``exclude_booking`` is a booking being rescheduled: its own time
-    does not block its new time.
+    Five queries at most, whatever the number of bookings or days: hours, overrides, time
+    off, the therapist's bookings, the client's own bookings. ``exclude_booking`` is a
+    booking being rescheduled: its own time does not block its new time.
     """
-    now = now or timezone.now()
-    days = max(0, min(days, 7 * settings.BOOKING_HORIZON_WEEKS + 1))
+    days = _clamp_days(days)
     if days == 0 or not service.is_active or service.therapist_id != therapist.pk:
         return []
-    tz = therapist.tz
-    working = working_intervals(therapist=therapist, start_date=start_date, days=days)
-    if not working:
-        return []
-    # One day either side: a visit late the evening before still needs travel time.
-    window_start = working[0][0] - timedelta(days=1)
-    window_end = working[-1][1] + timedelta(days=1)
-
-    therapist_bookings = active_bookings().filter(
-        therapist=therapist, starts_at__lt=window_end, ends_at__gt=window_start
+    cal = _load_calendars(
+        therapist_ids=[therapist.pk],
+        start_date=start_date,
+        days=days,
+        client=client,
+        exclude_booking=exclude_booking,
     )
-    client_busy: list[tuple[datetime, datetime]] = []
-    if exclude_booking is not None:
-        therapist_bookings = therapist_bookings.exclude(pk=exclude_booking.pk)
-    if client is not None:
-        own = active_bookings().filter(
-            client=client, starts_at__lt=window_end, ends_at__gt=window_start
+    return _compute(
+        therapist=therapist,
+        service=service,
+        start_date=start_date,
+        days=days,
+        client=client,
+        now=now or timezone.now(),
+        cal=cal,
+    )
+
+
+def slots_for_services(
+    *,
+    services: list[Service],
+    start_date: date,
+    days: int,
+    client: ClientProfile | None = None,
+    now: datetime | None = None,
+) -> dict[int, list[datetime]]:
+    """``available_slots`` for many services (of many therapists) at once, in the same fixed
+    number of queries as for one: the directory and "first available" use it. ``services``
+    must have their therapist loaded (``select_related("therapist")``)."""
+    now = now or timezone.now()
+    days = _clamp_days(days)
+    if not services or days == 0:
+        return {}
+    cal = _load_calendars(
+        therapist_ids=sorted({s.therapist_id for s in services}),
+        start_date=start_date - timedelta(days=1),
+        days=days + 2,
+        client=client,
+        exclude_booking=None,
+    )
+    result: dict[int, list[datetime]] = {}
+    for service in services:
+        therapist = service.therapist
+        # "Today" is the therapist's today, so start from their local date.
+        first_day = max(start_date, now.astimezone(therapist.tz).date())
+        result[service.pk] = _compute(
+            therapist=therapist,
+            service=service,
+            start_date=first_day,
+            days=days,
+            client=client,
+            now=now,
+            cal=cal,
         )
-        if exclude_booking is not None:
-            own = own.exclude(pk=exclude_booking.pk)
-        client_busy = list(own.values_list("starts_at", "ends_at"))
-
-    visits = [
-        Visit(b.starts_at, b.ends_at, b.point)
-        for b in therapist_bookings.only("starts_at", "ends_at", "latitude", "longitude")
-    ]
-    request = SlotRequest(
-        tz=tz,
-        working=working,
-        duration=timedelta(minutes=service.duration_minutes),
-        step=timedelta(minutes=settings.BOOKING_SLOT_STEP_MINUTES),
-        earliest=now + timedelta(hours=therapist.min_notice_hours),
-        latest=now + timedelta(weeks=settings.BOOKING_HORIZON_WEEKS),
-        travel=TravelPolicy(
-            speed_kmh=float(therapist.travel_speed_kmh),
-            min_buffer=timedelta(minutes=therapist.min_travel_buffer_minutes),
-            home=therapist.home_point,
-            from_home_base=therapist.travel_from_home_base,
-        ),
-        max_per_day=therapist.max_visits_per_day,
-        visits=visits,
-        client_point=client.point if client is not None else None,
-        client_busy=client_busy,
-        out_of_area=not client_in_area(therapist=therapist, client=client),
-    )
-    return compute_slots(request)
+    return result
 
 
 def next_free_slots(
@@ -170,7 +286,6 @@ def earliest_slots(
     modality (at that duration) and reaches the postcode, soonest first."""
     now = now or timezone.now()
     slug = modality if isinstance(modality, str) else modality.slug
-    offers: list[SlotOffer] = []
     services = Service.objects.filter(
         is_active=True,
         modality__slug=slug,
@@ -178,18 +293,19 @@ def earliest_slots(
     ).select_related("therapist", "modality")
     if duration_minutes:
         services = services.filter(duration_minutes=duration_minutes)
-    for service in services:
-        therapist = service.therapist
-        first_day = start_date or now.astimezone(therapist.tz).date()
-        for starts_at in available_slots(
-            therapist=therapist,
-            service=service,
-            start_date=first_day,
-            days=days,
-            now=now,
-            client=client,
-        )[:limit]:
-            offers.append(SlotOffer(therapist, service, starts_at))
+    services = list(services)
+    by_service = slots_for_services(
+        services=services,
+        start_date=start_date or now.date(),
+        days=days,
+        client=client,
+        now=now,
+    )
+    offers = [
+        SlotOffer(service.therapist, service, starts_at)
+        for service in services
+        for starts_at in by_service.get(service.pk, [])[:limit]
+    ]
     offers.sort(key=lambda o: (o.starts_at, o.therapist.display_name))
     return offers[:limit]
 

@@ -313,3 +313,23 @@ def test_no_offered_slot_ever_breaks_a_rule(calendar, duration, buffer, from_hom
                 assert start - v.ends_at >= travel.between(v.point, client)
             if v.starts_at >= end:
                 assert v.starts_at - end >= travel.between(client, v.point)
+
+
+def test_first_available_does_not_query_per_therapist(service, django_assert_max_num_queries):
+    def add_therapist():
+        other = factories.ServiceFactory()
+        WeeklyHours.objects.create(
+            therapist=other.therapist, weekday=0, start_time=dt.time(9), end_time=dt.time(17)
+        )
+        factories.BookingFactory(service=other, starts_at=at(MONDAY, 10))
+
+    add_therapist()
+    with django_assert_max_num_queries(20) as few:
+        earliest_slots(modality="myofascial", postcode="10001", now=at(MONDAY, 6))
+    for _ in range(5):
+        add_therapist()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        offers = earliest_slots(
+            modality="myofascial", postcode="10001", now=at(MONDAY, 6), limit=100
+        )
+    assert len({o.therapist.pk for o in offers}) == 7
