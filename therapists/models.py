@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -148,6 +149,17 @@ class TherapistProfile(models.Model):
     @property
     def home_point(self) -> Point | None:
         return point_or_none(self.latitude, self.longitude)
+
+    @property
+    def photo_url(self) -> str:
+        """The uploaded photo, or a neutral placeholder until there is one."""
+        if self.photo:
+            return self.photo.url
+        return static("therapists/placeholder.svg")
+
+    @property
+    def languages_list(self) -> list[str]:
+        return [part.strip() for part in self.languages.split(",") if part.strip()]
 
 
 class Service(models.Model):

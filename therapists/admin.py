@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from therapists.models import (
+    DateOverride,
+    Modality,
+    Service,
+    TherapistProfile,
+    TimeOff,
+    WeeklyHours,
+)
+from therapists.services import therapist_approve, therapist_reject
+
+
+@admin.register(Modality)
+class ModalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    search_fields = ["name", "summary", "description"]
+    # The slugs are a contract (CONTRACTS.md): staff edit the wording, not the slug.
+    readonly_fields = ["slug"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceInline(admin.TabularInline):
+    model = Service
+    extra = 0
+    fields = ["modality", "duration_minutes", "price", "name", "is_active"]
+
+
+class WeeklyHoursInline(admin.TabularInline):
+    model = WeeklyHours
+    extra = 0
+
+
+class DateOverrideInline(admin.TabularInline):
+    model = DateOverride
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(TherapistProfile)
+class TherapistProfileAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "email",
+        "approval",
+        "licence_number",
+        "postcode",
+        "radius_km",
+        "accepts_new_clients",
+        "created_at",
+    ]
+    list_filter = ["approval", "modalities", "accepts_new_clients", "auto_confirm", "time_zone"]
+    search_fields = ["display_name", "user__email", "user__last_name", "licence_number", "postcode"]
+    list_select_related = ["user"]
+    filter_horizontal = ["modalities"]
+    readonly_fields = ["photo_preview", "approved_at", "created_at", "updated_at"]
+    autocomplete_fields = ["user"]
+    prepopulated_fields = {"slug": ["display_name"]}
+    actions = ["approve", "reject"]
+    inlines = [ServiceInline, WeeklyHoursInline, DateOverrideInline, TimeOffInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "user",
+                    "display_name",
+                    "slug",
+                    ("approval", "approved_at"),
+                    "photo",
+                    "photo_preview",
+                    "bio",
+                    ("years_of_practice", "licence_number"),
+                    "modalities",
+                    "languages",
+                    "accepts_new_clients",
+                ]
+            },
+        ),
+        (
+            _("Where they work"),
+            {
+                "description": _(
+                    "Coordinates are filled from US ZIP codes automatically when the therapist "
+                    "saves their profile. For other countries, type them here."
+                ),
+                "fields": [
+                    "time_zone",
+                    "postcode",
+                    ("latitude", "longitude"),
+                    "radius_km",
+                    ("travel_speed_kmh", "min_travel_buffer_minutes"),
+                    "travel_from_home_base",
+                ],
+            },
+        ),
+        (
+            _("Bookings"),
+            {"fields": ["min_notice_hours", "max_visits_per_day", "auto_confirm"]},
+        ),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("e-mail"), ordering="user__email")
+    def email(self, obj: TherapistProfile) -> str:
+        return obj.user.email
+
+    @admin.display(description=_("photo"))
+    def photo_preview(self, obj: TherapistProfile) -> str:
+        return format_html('<img src="{}" alt="" width="120" height="120">', obj.photo_url)
+
+    @admin.action(description=_("Approve the selected therapists"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[TherapistProfile]) -> None:
+        count = sum(1 for profile in queryset if therapist_approve(profile=profile))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d therapist approved: clients can now find them.",
+                "%(count)d therapists approved: clients can now find them.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reject the selected therapists (hide from clients)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[TherapistProfile]) -> None:
+        for profile in queryset:
+            therapist_reject(profile=profile)
+        self.message_user(request, _("Hidden from clients."), messages.WARNING)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "therapist", "modality", "duration_minutes", "price", "is_active"]
+    list_filter = ["modality", "is_active", "duration_minutes"]
+    search_fields = ["name", "therapist__display_name", "therapist__user__email"]
+    list_select_related = ["therapist", "modality"]
+    autocomplete_fields = ["therapist"]
+
+
+@admin.register(WeeklyHours)
+class WeeklyHoursAdmin(admin.ModelAdmin):
+    list_display = ["therapist", "weekday", "start_time", "end_time"]
+    list_filter = ["weekday"]
+    search_fields = ["therapist__display_name", "therapist__user__email"]
+    list_select_related = ["therapist"]
+    autocomplete_fields = ["therapist"]
+
+
+@admin.register(DateOverride)
+class DateOverrideAdmin(admin.ModelAdmin):
+    list_display = ["therapist", "date", "start_time", "end_time"]
+    list_filter = ["date"]
+    date_hierarchy = "date"
+    search_fields = ["therapist__display_name", "therapist__user__email"]
+    list_select_related = ["therapist"]
+    autocomplete_fields = ["therapist"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["therapist", "starts_at", "ends_at", "reason"]
+    list_filter = ["starts_at"]
+    date_hierarchy = "starts_at"
+    search_fields = ["therapist__display_name", "therapist__user__email", "reason"]
+    list_select_related = ["therapist"]
+    autocomplete_fields = ["therapist"]

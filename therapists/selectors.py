@@ -1,0 +1,427 @@
+"""Reads for the therapists app: working time, the directory, the calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from booking.models import Booking
+from therapists.geo import Point, distance_km, lookup_postcode
+from therapists.models import (
+    DateOverride,
+    Modality,
+    Service,
+    TherapistProfile,
+    TimeOff,
+    WeeklyHours,
+)
+
+UTC = dt.UTC
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+class _WeeklyRange(Protocol):
+    weekday: int
+    start_time: dt.time
+    end_time: dt.time
+
+
+class _DatedRange(Protocol):
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+
+
+class _Block(Protocol):
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sort and merge overlapping or touching intervals."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract_intervals(intervals: Sequence[Interval], holes: Iterable[Interval]) -> list[Interval]:
+    """``intervals`` minus every hole; both sides may be unsorted, the result is merged."""
+    result = merge_intervals(intervals)
+    for hole_start, hole_end in merge_intervals(holes):
+        pieces: list[Interval] = []
+        for start, end in result:
+            if hole_end <= start or hole_start >= end:
+                pieces.append((start, end))
+                continue
+            if start < hole_start:
+                pieces.append((start, hole_start))
+            if hole_end < end:
+                pieces.append((hole_end, end))
+        result = pieces
+    return result
+
+
+def local_to_utc(day: dt.date, at: dt.time, tz: dt.tzinfo) -> dt.datetime:
+    """A wall-clock time on a local date as a UTC instant.
+
+    On the night clocks go forward a wall time inside the gap (02:30 in New York) does not
+    exist; zoneinfo reads it with the offset from before the change, which lands it just
+    after the gap (03:30 local). On the night clocks go back, an ambiguous time is the first
+    of its two occurrences (fold=0)."""
+    return dt.datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def local_day_bounds(day: dt.date, tz: dt.tzinfo) -> Interval:
+    """Local midnight to the next local midnight as UTC (23 or 25 hours on DST days)."""
+    return (
+        local_to_utc(day, dt.time(0), tz),
+        local_to_utc(day + dt.timedelta(days=1), dt.time(0), tz),
+    )
+
+
+def working_intervals(
+    *,
+    therapist: TherapistProfile,
+    start_date: dt.date,
+    days: int,
+    weekly_hours: Sequence[_WeeklyRange] | None = None,
+    overrides: Sequence[_DatedRange] | None = None,
+    time_off: Sequence[_Block] | None = None,
+) -> list[Interval]:
+    """When the therapist works, as sorted, merged, UTC-aware intervals.
+
+    For each local date from ``start_date`` for ``days`` days (dates in the therapist's time
+    zone): the weekly ranges for that weekday, plus any extra hours (date overrides) on that
+    date, minus every time-off block. Wall times are converted with the date's own UTC
+    offset, so 09:00 stays 09:00 local on both sides of a daylight-saving change.
+
+    The slot engine passes preloaded ``weekly_hours``, ``overrides`` and ``time_off`` lists
+    to avoid queries; whatever is not passed is read from the database."""
+    if days <= 0:
+        return []
+    tz = therapist.tz
+    end_date = start_date + dt.timedelta(days=days)
+    window = (local_to_utc(start_date, dt.time(0), tz), local_to_utc(end_date, dt.time(0), tz))
+
+    if weekly_hours is None:
+        weekly_hours = list(WeeklyHours.objects.filter(therapist=therapist))
+    if overrides is None:
+        overrides = list(
+            DateOverride.objects.filter(
+                therapist=therapist, date__gte=start_date, date__lt=end_date
+            )
+        )
+    if time_off is None:
+        time_off = list(
+            TimeOff.objects.filter(
+                therapist=therapist, starts_at__lt=window[1], ends_at__gt=window[0]
+            )
+        )
+
+    by_weekday: dict[int, list[_WeeklyRange]] = {}
+    for row in weekly_hours:
+        by_weekday.setdefault(row.weekday, []).append(row)
+    by_date: dict[dt.date, list[_DatedRange]] = {}
+    for row in overrides:
+        if start_date <= row.date < end_date:
+            by_date.setdefault(row.date, []).append(row)
+
+    open_: list[Interval] = []
+    for offset in range(days):
+        day = start_date + dt.timedelta(days=offset)
+        for row in [*by_weekday.get(day.weekday(), []), *by_date.get(day, [])]:
+            open_.append(
+                (local_to_utc(day, row.start_time, tz), local_to_utc(day, row.end_time, tz))
+            )
+
+    holes = [
+        (block.starts_at.astimezone(UTC), block.ends_at.astimezone(UTC))
+        for block in time_off
+        if block.starts_at < window[1] and block.ends_at > window[0]
+    ]
+    return subtract_intervals(open_, holes)
+
+
+# --- Public pages ---------------------------------------------------------------------------
+
+
+@dataclass
+class DirectoryEntry:
+    therapist: TherapistProfile
+    modalities: list[Modality]
+    services: list[Service]
+    distance_km: float | None = None
+    next_slot: dt.datetime | None = None
+
+    @property
+    def price_min(self) -> Decimal | None:
+        return min((s.price for s in self.services), default=None)
+
+    @property
+    def price_max(self) -> Decimal | None:
+        return max((s.price for s in self.services), default=None)
+
+
+@dataclass
+class Directory:
+    entries: list[DirectoryEntry]
+    modality: Modality | None = None
+    modality_unknown: bool = False
+    postcode: str = ""
+    point: Point | None = None
+    postcode_unknown: bool = False
+    modalities: list[Modality] = field(default_factory=list)
+
+
+def approved_therapists() -> QuerySet[TherapistProfile]:
+    return TherapistProfile.objects.filter(approval=TherapistProfile.Approval.APPROVED)
+
+
+def therapist_directory(*, modality_slug: str = "", postcode: str = "") -> Directory:
+    """Approved therapists, optionally only those offering ``modality_slug`` and reaching
+    ``postcode``; nearest first when a postcode is given, otherwise by name.
+
+    A fixed number of queries whatever the number of therapists: modalities, profiles, and
+    one prefetch each for their modalities and their active services."""
+    modalities = list(Modality.objects.all())
+    result = Directory(entries=[], postcode=postcode.strip(), modalities=modalities)
+    qs = approved_therapists()
+    if modality_slug:
+        result.modality = next((m for m in modalities if m.slug == modality_slug), None)
+        if result.modality is None:
+            result.modality_unknown = True
+        else:
+            qs = qs.filter(
+                Exists(
+                    Service.objects.filter(
+                        therapist=OuterRef("pk"), modality=result.modality, is_active=True
+                    )
+                )
+            )
+    if result.postcode:
+        result.point = lookup_postcode(result.postcode)
+        result.postcode_unknown = result.point is None
+        if result.point is not None:
+            # Nobody travels more than 200 km (the radius field's ceiling): a cheap box in SQL
+            # first, the exact distance against each therapist's own radius below.
+            span = 200 / 111.0
+            qs = qs.filter(
+                latitude__gte=result.point.latitude - span,
+                latitude__lte=result.point.latitude + span,
+            )
+    qs = qs.prefetch_related(
+        "modalities",
+        Prefetch(
+            "services",
+            queryset=Service.objects.filter(is_active=True).order_by("duration_minutes", "price"),
+            to_attr="active_services",
+        ),
+    )
+    for therapist in qs:
+        services = therapist.active_services  # type: ignore[attr-defined]
+        if result.modality is not None:
+            services = [s for s in services if s.modality_id == result.modality.pk]
+        entry = DirectoryEntry(
+            therapist=therapist, modalities=list(therapist.modalities.all()), services=services
+        )
+        if result.point is not None:
+            home = therapist.home_point
+            if home is None:
+                continue
+            entry.distance_km = distance_km(home, result.point)
+            if entry.distance_km > therapist.radius_km:
+                continue
+        result.entries.append(entry)
+    if result.point is not None:
+        result.entries.sort(key=lambda e: (e.distance_km, e.therapist.display_name))
+    return result
+
+
+def first_slot_per_day(
+    slots: Sequence[dt.datetime], *, tz: dt.tzinfo, days: int = 3
+) -> list[dt.datetime]:
+    """The earliest slot on each of the first ``days`` dates that have one (dates in
+    ``tz``): three choices on three days say more than 9:00, 9:15 and 9:30."""
+    chosen: dict[dt.date, dt.datetime] = {}
+    for slot in slots:
+        day = slot.astimezone(tz).date()
+        if day not in chosen:
+            if len(chosen) == days:
+                break
+            chosen[day] = slot
+    return list(chosen.values())
+
+
+def therapist_for_viewer(*, slug: str, user: Any) -> TherapistProfile | None:
+    """The profile at ``slug`` if ``user`` may see it: anyone once approved; before that
+    only its owner and staff (a preview)."""
+    profile = (
+        TherapistProfile.objects.filter(slug=slug)
+        .prefetch_related(
+            "modalities",
+            Prefetch(
+                "services",
+                queryset=Service.objects.filter(is_active=True).select_related("modality"),
+                to_attr="active_services",
+            ),
+        )
+        .first()
+    )
+    if profile is None:
+        return None
+    if profile.is_approved:
+        return profile
+    if user.is_authenticated and (user.is_staff or profile.user_id == user.pk):
+        return profile
+    return None
+
+
+# --- The therapist's own week ---------------------------------------------------------------
+
+CALENDAR_STATUSES = (*Booking.ACTIVE_STATUSES, Booking.Status.COMPLETED)
+
+
+def therapist_bookings(
+    *, therapist: TherapistProfile, start: dt.datetime, end: dt.datetime, statuses: Sequence[str]
+) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(
+            therapist=therapist, status__in=statuses, starts_at__lt=end, ends_at__gt=start
+        )
+        .select_related("client__user", "service__modality")
+        .order_by("starts_at")
+    )
+
+
+def calendar_events(
+    *, therapist: TherapistProfile, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Events for the therapist's calendar between two aware instants: bookings, time off
+    and (as background) working hours. Times are wall times in the therapist's zone without
+    an offset: the calendar runs in that named zone, and FullCalendar without a time zone
+    plugin takes such times as they are."""
+    tz = therapist.tz
+
+    def local(value: dt.datetime) -> str:
+        return value.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
+
+    events: list[dict[str, Any]] = []
+    for booking in therapist_bookings(
+        therapist=therapist, start=start, end=end, statuses=CALENDAR_STATUSES
+    ):
+        status = booking.status
+        events.append(
+            {
+                "id": f"booking-{booking.pk}",
+                "title": f"{booking.client.user.first_name or _('Client')} · {booking.service}",
+                "start": local(booking.starts_at),
+                "end": local(booking.ends_at),
+                "url": reverse("therapists:visit", kwargs={"pk": booking.pk}),
+                "classNames": ["hk-booking", f"hk-booking-{status}"],
+                "extendedProps": {
+                    "kind": "booking",
+                    "status": str(Booking.Status(status).label),
+                },
+            }
+        )
+    for block in TimeOff.objects.filter(therapist=therapist, starts_at__lt=end, ends_at__gt=start):
+        local_start, local_end = block.starts_at.astimezone(tz), block.ends_at.astimezone(tz)
+        # Whole days off (local midnight to midnight) show in the all-day row.
+        all_day = local_start.time() == local_end.time() == dt.time(0)
+        events.append(
+            {
+                "id": f"timeoff-{block.pk}",
+                "title": str(block.reason or _("Time off")),
+                "start": local_start.date().isoformat() if all_day else local(block.starts_at),
+                "end": local_end.date().isoformat() if all_day else local(block.ends_at),
+                "allDay": all_day,
+                "classNames": ["hk-timeoff"],
+                "extendedProps": {
+                    "kind": "timeoff",
+                    "deleteUrl": reverse("therapists:time_off_delete", kwargs={"pk": block.pk}),
+                },
+            }
+        )
+    first_day = start.astimezone(tz).date()
+    days = (end.astimezone(tz).date() - first_day).days + 1
+    for open_start, open_end in working_intervals(
+        therapist=therapist, start_date=first_day, days=min(days, 62)
+    ):
+        events.append(
+            {
+                "start": local(open_start),
+                "end": local(open_end),
+                "display": "background",
+                "classNames": ["hk-working"],
+            }
+        )
+    return events
+
+
+@dataclass
+class TodayPanel:
+    today: list[Any]
+    upcoming: list[Any]
+    pending_count: int
+
+
+def therapist_today(*, therapist: TherapistProfile, now: dt.datetime | None = None) -> TodayPanel:
+    """Today's visits (in the therapist's zone) and the next week's, for the dashboard."""
+    now = now or timezone.now()
+    tz = therapist.tz
+    today = now.astimezone(tz).date()
+    day_start, day_end = local_day_bounds(today, tz)
+    week_end = local_day_bounds(today + dt.timedelta(days=7), tz)[1]
+    statuses = (*Booking.ACTIVE_STATUSES, Booking.Status.COMPLETED)
+    visits = list(
+        therapist_bookings(therapist=therapist, start=day_start, end=week_end, statuses=statuses)
+    )
+    todays = [b for b in visits if b.starts_at < day_end]
+    upcoming = [b for b in visits if b.starts_at >= day_end and b.is_active]
+    pending = sum(1 for b in visits if b.status == Booking.Status.PENDING)
+    return TodayPanel(today=todays, upcoming=upcoming[:10], pending_count=pending)
+
+
+def visit_for_viewer(*, pk: int, user: Any) -> Booking | None:
+    """The booking ``pk`` if ``user`` is its therapist or staff; otherwise None."""
+    booking = (
+        Booking.objects.select_related(
+            "client__user", "service__modality", "therapist__user", "intake"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if booking is None or not user.is_authenticated:
+        return None
+    if user.is_staff or booking.therapist.user_id == user.pk:
+        return booking
+    return None
+
+
+def feed_bookings(*, therapist: TherapistProfile, now: dt.datetime | None = None) -> list[Booking]:
+    """What the calendar feed shows: visits from 30 days ago on, not cancelled or declined."""
+    now = now or timezone.now()
+    return list(
+        therapist_bookings(
+            therapist=therapist,
+            start=now - dt.timedelta(days=30),
+            end=now + dt.timedelta(days=366),
+            statuses=(*Booking.ACTIVE_STATUSES, Booking.Status.COMPLETED),
+        )
+    )
