@@ -223,12 +223,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: messages are files under var/, so `make run` and
     # `make test` need no broker server.
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Fanout exchanges (worker remote control) live here, not in the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -255,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {
         "task": "aftercare.tasks.dispatch_due_reminders",
         "schedule": timedelta(minutes=1),
+    },
+    "expire-pending-bookings": {
+        "task": "booking.tasks.expire_pending_bookings",
+        "schedule": timedelta(minutes=5),
     },
 }
 
