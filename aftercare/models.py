@@ -1,1 +1,311 @@
-# Filled by the aftercare issue: SessionNote, Reminder, Feedback.
+"""Aftercare: what the therapist wrote after a visit, the reminders that follow it, the
+client's feedback, and series of regular visits.
+
+The reminders are rows, not delayed Celery tasks: each row says when it is due and what state
+it is in, and the dispatcher (``aftercare.dispatch``) sends the due ones every minute. See
+docs/aftercare.md for the plan, the timings and the exactly-once design.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Booking
+from clients.body import region_label
+from clients.models import ClientProfile
+from therapists.models import Service, TherapistProfile
+
+FOLLOW_UP_DEFAULT_DAYS = 14
+FOLLOW_UP_MIN_DAYS = 3
+FOLLOW_UP_MAX_DAYS = 120
+
+
+class SessionNote(models.Model):
+    """The therapist's record of one visit. Written by that visit's therapist; read-only for
+    later therapists of the same client and for staff; never shown to other clients."""
+
+    booking = models.OneToOneField(
+        Booking, on_delete=models.CASCADE, related_name="session_note", verbose_name=_("visit")
+    )
+    therapist = models.ForeignKey(
+        TherapistProfile,
+        on_delete=models.PROTECT,
+        related_name="session_notes",
+        verbose_name=_("written by"),
+    )
+    client = models.ForeignKey(
+        ClientProfile, on_delete=models.CASCADE, related_name="session_notes"
+    )
+    treated_areas = models.JSONField(_("areas treated"), default=list, blank=True)
+    trigger_points = models.TextField(
+        _("trigger points found, and where their pain referred"), blank=True, max_length=2000
+    )
+    pressure_used = models.PositiveSmallIntegerField(
+        _("pressure used (1–10)"),
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    client_response = models.TextField(_("how the client responded"), blank=True, max_length=2000)
+    advice = models.TextField(_("advice given"), blank=True, max_length=2000)
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("recommended follow-up (days)"),
+        default=FOLLOW_UP_DEFAULT_DAYS,
+        validators=[MinValueValidator(FOLLOW_UP_MIN_DAYS), MaxValueValidator(FOLLOW_UP_MAX_DAYS)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-booking__starts_at"]
+        verbose_name = _("session note")
+        verbose_name_plural = _("session notes")
+        indexes = [models.Index(fields=["client", "-created_at"], name="sessionnote_client_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pressure_used__gte=1, pressure_used__lte=10),
+                name="sessionnote_pressure_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    follow_up_days__gte=FOLLOW_UP_MIN_DAYS, follow_up_days__lte=FOLLOW_UP_MAX_DAYS
+                ),
+                name="sessionnote_follow_up_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notes for booking {self.booking_id}"
+
+    @property
+    def treated_area_labels(self) -> list[str]:
+        return [region_label(slug) for slug in self.treated_areas]
+
+
+class Reminder(models.Model):
+    """One message to send to a client at ``due_at``.
+
+    Life of a row: PENDING until due → (SENDING while a worker holds it, SQLite only) → SENT;
+    or SKIPPED (too late to be useful, reminders turned off, no longer needed), CANCELLED (the
+    visit was cancelled or missed), FAILED (the e-mail could not be sent after every retry;
+    staff can retry it from the admin). ``next_attempt_at`` is when the dispatcher may pick it
+    up: ``due_at`` at first, later after a back-off."""
+
+    class Kind(models.TextChoices):
+        VISIT_TOMORROW = "visit_tomorrow", _("Visit tomorrow")
+        WATER = "water", _("Drink water")
+        NEXT_DAY = "next_day", _("The day after")
+        CHECK_IN = "check_in", _("Check-in")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class SkipReason(models.TextChoices):
+        NONE = "", _("—")
+        STALE = "stale", _("Too late to be useful")
+        REMINDERS_OFF = "reminders_off", _("Client turned reminders off")
+        ALREADY_BOOKED = "already_booked", _("Client already booked the next visit")
+
+    # The kinds the aftercare plan creates for a completed visit, in the order they go out.
+    PLAN_KINDS = (Kind.WATER, Kind.NEXT_DAY, Kind.CHECK_IN, Kind.FOLLOW_UP)
+
+    client = models.ForeignKey(ClientProfile, on_delete=models.CASCADE, related_name="reminders")
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    skip_reason = models.CharField(
+        _("why skipped"), max_length=20, choices=SkipReason.choices, blank=True, default=""
+    )
+    due_at = models.DateTimeField(_("due at"))
+    stale_after = models.DateTimeField(
+        _("skip if not sent by"),
+        null=True,
+        blank=True,
+        help_text=_("Past this moment the reminder is no longer useful and is skipped."),
+    )
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_by = models.CharField(_("sent by worker"), max_length=120, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [
+            # The dispatcher's query: pending rows whose next attempt is due, oldest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="reminder_pending_due",
+            ),
+            models.Index(fields=["client", "-sent_at"], name="reminder_client_sent"),
+            models.Index(fields=["status", "due_at"], name="reminder_status_due"),
+        ]
+        constraints = [
+            # A plan created twice (or a day-before reminder scheduled twice) cannot duplicate.
+            models.UniqueConstraint(
+                fields=["booking", "kind"],
+                condition=models.Q(booking__isnull=False),
+                name="reminder_one_per_booking_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="reminder_sent_has_sent_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.client} due {self.due_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def message_id(self) -> str:
+        """The same Message-ID on every attempt, so a mail system that sees a message twice
+        (a worker killed between the send and the commit) can show it once."""
+        created = int(self.created_at.timestamp()) if self.created_at else 0
+        return f"<reminder-{self.pk}.{created}@homeknots>"
+
+
+class Feedback(models.Model):
+    """How the client felt after a visit. One per visit; the client may correct it."""
+
+    class Pressure(models.TextChoices):
+        TOO_LIGHT = "too_light", _("Too light")
+        RIGHT = "right", _("About right")
+        TOO_DEEP = "too_deep", _("Too deep")
+
+    class Moderation(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Shown on the profile")
+        REJECTED = "rejected", _("Not shown")
+
+    class Suggestion(models.TextChoices):
+        NONE = "", _("None")
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    # At or above this soreness (0–10) the therapist hears about it at once (CARE.md: "If a
+    # client is very sore after a session, the therapist should hear about it").
+    HIGH_SORENESS = 7
+
+    booking = models.OneToOneField(
+        Booking, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("visit")
+    )
+    client = models.ForeignKey(ClientProfile, on_delete=models.CASCADE, related_name="feedback")
+    therapist = models.ForeignKey(
+        TherapistProfile, on_delete=models.CASCADE, related_name="feedback"
+    )
+    soreness = models.PositiveSmallIntegerField(
+        _("soreness now (0–10)"), validators=[MaxValueValidator(10)]
+    )
+    area_soreness = models.JSONField(_("soreness per area"), default=dict, blank=True)
+    pressure = models.CharField(_("the pressure was"), max_length=12, choices=Pressure.choices)
+    rating = models.PositiveSmallIntegerField(
+        _("rating (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("public comment"), blank=True, max_length=1000)
+    comment_status = models.CharField(
+        _("comment review"),
+        max_length=10,
+        choices=Moderation.choices,
+        default=Moderation.PENDING,
+        db_index=True,
+    )
+    message = models.TextField(
+        _("anything else (for the therapist only)"), blank=True, max_length=2000
+    )
+    therapist_alerted_at = models.DateTimeField(null=True, blank=True)
+    suggested_pressure = models.CharField(max_length=8, blank=True)
+    suggestion_status = models.CharField(
+        max_length=10, choices=Suggestion.choices, blank=True, default=""
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        indexes = [models.Index(fields=["therapist", "comment_status"], name="feedback_therapist")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(soreness__lte=10), name="feedback_soreness_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback on booking {self.booking_id}: {self.rating}/5"
+
+    @property
+    def suggested_pressure_label(self) -> str:
+        from clients.models import Intake
+
+        return str(dict(Intake.Pressure.choices).get(self.suggested_pressure, "")).lower()
+
+    @property
+    def needs_therapist_alert(self) -> bool:
+        high_area = any(int(v) >= self.HIGH_SORENESS for v in (self.area_soreness or {}).values())
+        return (
+            self.soreness >= self.HIGH_SORENESS
+            or high_area
+            or self.pressure == self.Pressure.TOO_DEEP
+        )
+
+
+class BookingSeries(models.Model):
+    """Regular visits with one therapist, e.g. every 2 weeks for 8 weeks. Each visit is an
+    ordinary booking made through ``booking_create``; this row only ties them together."""
+
+    client = models.ForeignKey(ClientProfile, on_delete=models.CASCADE, related_name="series")
+    therapist = models.ForeignKey(TherapistProfile, on_delete=models.PROTECT, related_name="series")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="series")
+    interval_weeks = models.PositiveSmallIntegerField(
+        _("every (weeks)"), validators=[MinValueValidator(1), MaxValueValidator(8)]
+    )
+    visit_count = models.PositiveSmallIntegerField(
+        _("visits"), validators=[MinValueValidator(2), MaxValueValidator(12)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("series of visits")
+        verbose_name_plural = _("series of visits")
+
+    def __str__(self) -> str:
+        return f"{self.service} every {self.interval_weeks} weeks for {self.client}"
+
+
+class SeriesVisit(models.Model):
+    series = models.ForeignKey(BookingSeries, on_delete=models.CASCADE, related_name="visits")
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="series_visit")
+
+    class Meta:
+        ordering = ["booking__starts_at"]
+        verbose_name = _("visit in a series")
+        verbose_name_plural = _("visits in a series")
+
+    def __str__(self) -> str:
+        return f"{self.series_id}: booking {self.booking_id}"

@@ -80,7 +80,10 @@ def celery_worker_process(transactional_db, settings, tmp_path):
 
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(n: int = 1, concurrency: int = 2) -> list[subprocess.Popen[bytes]]:
+    def start(
+        n: int = 1, concurrency: int = 2, broker_url: str | None = None
+    ) -> list[subprocess.Popen[bytes]]:
+        # ``broker_url``: point these workers at another broker (e.g. one the test stops).
         started = []
         for i in range(n):
             log = open(tmp_path / f"worker-{len(processes)}.log", "wb")  # noqa: SIM115
@@ -104,7 +107,7 @@ def celery_worker_process(transactional_db, settings, tmp_path):
                     f"test{len(processes)}-{i}@%h",
                 ],
                 cwd=root,
-                env=env,
+                env={**env, "CELERY_BROKER_URL": broker_url} if broker_url else env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -112,6 +115,14 @@ def celery_worker_process(transactional_db, settings, tmp_path):
             started.append(proc)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if broker_url:
+                # Control commands go out through the app's default broker, so they cannot
+                # reach these workers: wait for each one to log that it is ready instead.
+                logs = [tmp_path / f"worker-{processes.index(p)}.log" for p in started]
+                if all(b" ready." in log.read_bytes() for log in logs):
+                    break
+                time.sleep(0.2)
+                continue
             replies = app.control.ping(timeout=1.0) or []
             if len(replies) >= len([p for p in processes if p.poll() is None]):
                 break

@@ -1,0 +1,184 @@
+"""Admin for aftercare: failed reminders are one filter away and one action from a retry;
+feedback comments wait here for moderation. Lists avoid COUNT(*) on big tables and search by
+the client's e-mail or name."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .models import BookingSeries, Feedback, Reminder, SeriesVisit, SessionNote
+
+CLIENT_SEARCH = (
+    "client__user__email",
+    "client__user__first_name",
+    "client__user__last_name",
+    "=booking__id",
+)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "client",
+        "status",
+        "skip_reason",
+        "due_at",
+        "sent_at",
+        "attempts",
+        "short_error",
+    )
+    list_filter = ("status", "kind", "skip_reason", ("due_at", admin.DateFieldListFilter))
+    search_fields = CLIENT_SEARCH
+    list_select_related = ("client__user",)
+    raw_id_fields = ("client", "booking")
+    date_hierarchy = "due_at"
+    ordering = ("-due_at",)
+    show_full_result_count = False
+    actions = ("retry_failed", "cancel_reminders")
+    readonly_fields = (
+        "status",
+        "skip_reason",
+        "attempts",
+        "last_error",
+        "claimed_at",
+        "claim_token",
+        "sent_by",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("client", "booking", "kind", "subject", "body")}),
+        (_("Timing"), {"fields": ("due_at", "stale_after", "next_attempt_at")}),
+        (
+            _("Delivery"),
+            {
+                "fields": (
+                    "status",
+                    "skip_reason",
+                    "attempts",
+                    "last_error",
+                    "sent_at",
+                    "sent_by",
+                    "claimed_at",
+                    "claim_token",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: Reminder) -> str:
+        return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
+
+    @admin.action(description=_("Retry the selected failed reminders"))
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        count = sum(services.reminder_retry(reminder=r) for r in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d reminder will be sent at the next dispatch.",
+                "%(n)d reminders will be sent at the next dispatch.",
+                count,
+            )
+            % {"n": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    @admin.action(description=_("Cancel the selected reminders (not yet sent)"))
+    def cancel_reminders(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        count = sum(services.reminder_cancel(reminder=r) for r in queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d reminder cancelled.", "%(n)d reminders cancelled.", count)
+            % {"n": count},
+        )
+
+
+@admin.register(SessionNote)
+class SessionNoteAdmin(admin.ModelAdmin):
+    list_display = (
+        "booking",
+        "client",
+        "therapist",
+        "pressure_used",
+        "follow_up_days",
+        "created_at",
+    )
+    list_filter = ("therapist",)
+    search_fields = (*CLIENT_SEARCH, "therapist__display_name")
+    list_select_related = ("client__user", "therapist", "booking")
+    raw_id_fields = ("booking", "client", "therapist")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = (
+        "booking",
+        "therapist",
+        "client",
+        "rating",
+        "soreness",
+        "pressure",
+        "comment_status",
+        "short_comment",
+        "created_at",
+    )
+    list_filter = ("comment_status", "pressure", "rating", "therapist")
+    search_fields = (*CLIENT_SEARCH, "therapist__display_name", "comment")
+    list_select_related = ("client__user", "therapist", "booking")
+    raw_id_fields = ("booking", "client", "therapist")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ("approve_comments", "reject_comments")
+
+    @admin.display(description=_("comment"))
+    def short_comment(self, obj: Feedback) -> str:
+        return (obj.comment[:80] + "…") if len(obj.comment) > 80 else obj.comment
+
+    @admin.action(description=_("Approve the comments: show them on the therapist's profile"))
+    def approve_comments(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
+        for feedback in queryset:
+            services.feedback_comment_moderate(feedback=feedback, approve=True)
+        self.message_user(request, _("Comments approved."))
+
+    @admin.action(description=_("Reject the comments: never show them"))
+    def reject_comments(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
+        for feedback in queryset:
+            services.feedback_comment_moderate(feedback=feedback, approve=False)
+        self.message_user(request, _("Comments rejected."))
+
+
+class SeriesVisitInline(admin.TabularInline):
+    model = SeriesVisit
+    raw_id_fields = ("booking",)
+    extra = 0
+
+
+@admin.register(BookingSeries)
+class BookingSeriesAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "client",
+        "therapist",
+        "service",
+        "interval_weeks",
+        "visit_count",
+        "created_at",
+        "cancelled_at",
+    )
+    search_fields = (*CLIENT_SEARCH[:3], "therapist__display_name")
+    list_select_related = ("client__user", "therapist", "service")
+    raw_id_fields = ("client", "therapist", "service")
+    inlines = (SeriesVisitInline,)

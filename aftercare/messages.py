@@ -1,0 +1,241 @@
+"""What a reminder says: the facts about a visit that personalise it, and the rendering of each
+kind's subject and text from ``templates/aftercare/reminders/``. Every sentence there traces
+back to a line of CARE.md (docs/aftercare.md lists them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from booking.models import Booking
+from clients.body import region_label
+from clients.models import ClientProfile, Intake
+
+from . import tokens
+from .models import FOLLOW_UP_DEFAULT_DAYS, Reminder, SessionNote
+
+# From this pressure (1–10) on, the notes count as deeper therapeutic work (CARE.md: "Deeper
+# therapeutic work is more likely to cause soreness than light work").
+DEEP_PRESSURE = 7
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def client_tz(client: ClientProfile) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(client.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def local_label(moment: dt.datetime, tz: zoneinfo.ZoneInfo, fmt: str = "l j F, H:i") -> str:
+    """A time as the client reads it, with the zone named: "Tuesday 4 March, 10:00 EST"."""
+    local = timezone.localtime(moment, tz)
+    return f"{date_format(local, fmt)} {local.tzname()}"
+
+
+def join_labels(labels: list[str]) -> str:
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """What we know about a completed visit that shapes its aftercare."""
+
+    first_massage: bool = False
+    long_gap: bool = False
+    fibromyalgia: bool = False
+    areas: list[str] = field(default_factory=list)  # region slugs, treated or else reported
+    areas_from_notes: bool = False
+    follow_up_days: int = FOLLOW_UP_DEFAULT_DAYS
+    advice: str = ""
+    deep_work: bool = False  # pressure 7+ in the notes: deeper work, more likely to be sore
+
+    @property
+    def area_labels(self) -> list[str]:
+        return [region_label(slug).lower() for slug in self.areas]
+
+
+def _intake_for(booking: Booking) -> Intake | None:
+    if booking.intake_id:
+        return booking.intake
+    from clients.selectors import intake_current
+
+    return intake_current(client=booking.client)
+
+
+def _flag_codes(intake: Intake, booking: Booking) -> set[str]:
+    """The care flags' codes; if the care-flag rules cannot be loaded, the same rules read
+    straight from the intake (first massage, fibromyalgia) so a plan is never left generic."""
+    try:
+        from clients.care_flags import care_flags
+    except ImportError:  # pragma: no cover - the clients app always ships it
+        codes = set()
+        if intake.never_had_massage:
+            codes.add("first_massage")
+        if Intake.Reason.FIBROMYALGIA in (intake.reasons or []):
+            codes.add("fibromyalgia")
+        return codes
+    return {flag.code for flag in care_flags(intake=intake, booking=booking)}
+
+
+def visit_facts(booking: Booking) -> VisitFacts:
+    intake = _intake_for(booking)
+    codes = _flag_codes(intake, booking) if intake is not None else set()
+    note: SessionNote | None = SessionNote.objects.filter(booking=booking).first()
+    if note is not None and note.treated_areas:
+        areas, from_notes = list(note.treated_areas), True
+    elif intake is not None:
+        areas, from_notes = [a.region for a in intake.pain_areas.all()], False
+    else:
+        areas, from_notes = [], False
+    return VisitFacts(
+        first_massage="first_massage" in codes,
+        long_gap="long_gap" in codes,
+        fibromyalgia="fibromyalgia" in codes,
+        areas=areas,
+        areas_from_notes=from_notes,
+        follow_up_days=note.follow_up_days if note else FOLLOW_UP_DEFAULT_DAYS,
+        advice=note.advice.strip() if note else "",
+        deep_work=bool(note and note.pressure_used >= DEEP_PRESSURE),
+    )
+
+
+def book_again_url(
+    *, therapist_id: int, service_id: int, starts_at: dt.datetime | None = None
+) -> str:
+    """The booking flow with therapist and service chosen (and a time, if given); the
+    therapist's profile if the booking flow is not installed."""
+    params: dict[str, Any] = {"therapist": therapist_id, "service": service_id}
+    if starts_at is not None:
+        params["starts_at"] = starts_at.astimezone(dt.UTC).isoformat()
+    try:
+        return f"{reverse('booking:start')}?{urlencode(params)}"
+    except NoReverseMatch:
+        return reverse("dashboard")
+
+
+def series_url(*, therapist_id: int, service_id: int) -> str:
+    query = urlencode({"therapist": therapist_id, "service": service_id})
+    return f"{reverse('aftercare:series_new')}?{query}"
+
+
+def feedback_url(booking: Booking) -> str:
+    token = tokens.feedback_token(booking_id=booking.pk, client_id=booking.client_id)
+    return reverse("aftercare:feedback_link", kwargs={"pk": booking.pk, "token": token})
+
+
+def unsubscribe_url(client: ClientProfile) -> str:
+    return reverse(
+        "aftercare:unsubscribe", kwargs={"token": tokens.unsubscribe_token(client_id=client.pk)}
+    )
+
+
+@dataclass(frozen=True)
+class SlotLink:
+    label: str
+    url: str
+    starts_at: dt.datetime
+
+
+def follow_up_slots(booking: Booking, *, now: dt.datetime, count: int = 3) -> list[SlotLink]:
+    """The therapist's next free times for the same service, as links that open the booking
+    flow at that time. Empty if the booking app cannot say (then the link alone is offered)."""
+    try:
+        from booking.selectors import next_free_slots
+    except ImportError:  # pragma: no cover
+        return []
+    slots = next_free_slots(
+        therapist=booking.therapist,
+        service=booking.service,
+        count=count,
+        now=now,
+        client=booking.client,
+    )
+    tz = client_tz(booking.client)
+    return [
+        SlotLink(
+            label=local_label(start, tz),
+            url=book_again_url(
+                therapist_id=booking.therapist_id, service_id=booking.service_id, starts_at=start
+            ),
+            starts_at=start,
+        )
+        for start in slots
+    ]
+
+
+def reminder_context(
+    reminder: Reminder, *, now: dt.datetime, for_send: bool, facts: VisitFacts | None = None
+) -> dict[str, Any]:
+    client = reminder.client
+    tz = client_tz(client)
+    context: dict[str, Any] = {
+        "name": client.user.first_name or client.user.display_name,
+        "dashboard_url": absolute(reverse("dashboard")),
+        "site_name": "HomeKnots",
+    }
+    booking = reminder.booking
+    if booking is None:
+        return context
+    facts = facts or visit_facts(booking)
+    context.update(
+        {
+            "booking": booking,
+            "therapist": booking.therapist.display_name,
+            "service": str(booking.service),
+            "visit_when": local_label(booking.starts_at, tz),
+            "visit_day": date_format(timezone.localtime(booking.starts_at, tz), "l j F"),
+            "visit_time": local_label(booking.starts_at, tz, "H:i"),
+            "address": booking.address,
+            "facts": facts,
+            "areas": join_labels(facts.area_labels),
+            "feedback_url": absolute(feedback_url(booking)),
+            "book_url": absolute(
+                book_again_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+            ),
+            "series_url": absolute(
+                series_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+            ),
+        }
+    )
+    if reminder.kind == Reminder.Kind.FOLLOW_UP and for_send:
+        context["slots"] = [
+            {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, now=now)
+        ]
+    return context
+
+
+def render_reminder(
+    reminder: Reminder,
+    *,
+    now: dt.datetime,
+    for_send: bool = False,
+    facts: VisitFacts | None = None,
+) -> tuple[str, str]:
+    """(subject, text) of a reminder. At plan time (``for_send=False``) the follow-up has no
+    free times yet; the dispatcher renders again when it sends, so times and names are fresh.
+    ``facts``: the visit's facts when the caller has them already (a plan renders four)."""
+    context = reminder_context(reminder, now=now, for_send=for_send, facts=facts)
+    subject = render_to_string(f"aftercare/reminders/{reminder.kind}_subject.txt", context)
+    body = render_to_string(f"aftercare/reminders/{reminder.kind}_body.txt", context)
+    subject = " ".join(subject.split())[:200]
+    # Templates are indented for reading; e-mail text is not. Keep paragraph breaks only.
+    lines = [line.strip() for line in body.strip().splitlines()]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return subject, text

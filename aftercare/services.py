@@ -1,0 +1,638 @@
+"""Writes for aftercare: the plan of reminders after a visit, scheduling and cancelling
+reminders, session notes, feedback, unsubscribing, and series of visits.
+
+Seams other apps call (docs/architecture.md): ``aftercare_plan_create`` (inside
+``booking_complete``'s transaction), ``reminders_cancel_for_booking`` (cancel, no-show) and
+``reminder_schedule`` (the day-before visit reminder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from booking.models import Booking
+from clients.body import REGION_BY_SLUG
+from clients.models import ClientProfile, Intake
+from therapists.models import Service, TherapistProfile
+
+from .dispatch import DispatchResult, reminders_dispatch_due
+from .messages import absolute, client_tz, local_label, render_reminder, visit_facts
+from .models import (
+    FOLLOW_UP_MAX_DAYS,
+    FOLLOW_UP_MIN_DAYS,
+    BookingSeries,
+    Feedback,
+    Reminder,
+    SeriesVisit,
+    SessionNote,
+)
+
+__all__ = [
+    "DispatchResult",
+    "aftercare_plan_create",
+    "reminder_schedule",
+    "reminders_cancel_for_booking",
+    "reminders_dispatch_due",
+]
+
+logger = logging.getLogger(__name__)
+
+# --- When each reminder goes out (docs/aftercare.md "Timings") --------------------------------
+
+WATER_AFTER = dt.timedelta(hours=2)
+WATER_LATEST_HOUR = 21  # local; a visit ending late gets its water reminder soon after instead
+WATER_STALE_AFTER = dt.timedelta(days=1)  # "today and tomorrow": a day late it is pointless
+NEXT_DAY_HOUR = 9
+NEXT_DAY_STALE_AFTER = dt.timedelta(days=2)  # soreness lasts 2–3 days
+CHECK_IN_AFTER_DAYS = 4  # before the ~5-day line where lasting soreness means a doctor
+CHECK_IN_HOUR = 10
+CHECK_IN_STALE_AFTER = dt.timedelta(days=3)
+FOLLOW_UP_HOUR = 10
+FOLLOW_UP_STALE_AFTER = dt.timedelta(days=7)
+
+
+def _at_local(day: dt.date, hour: int, tz: Any) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=tz).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    kind: str
+    due_at: dt.datetime
+    stale_after: dt.datetime
+
+
+def plan_schedule(*, booking: Booking, follow_up_days: int) -> list[PlanStep]:
+    """The four aftercare moments for a visit, in the client's time zone."""
+    tz = client_tz(booking.client)
+    end = booking.ends_at
+    end_day = timezone.localtime(end, tz).date()
+    latest_water = _at_local(end_day, WATER_LATEST_HOUR, tz)
+    water = min(end + WATER_AFTER, max(end + dt.timedelta(minutes=15), latest_water))
+    next_day = _at_local(end_day + dt.timedelta(days=1), NEXT_DAY_HOUR, tz)
+    check_in = _at_local(end_day + dt.timedelta(days=CHECK_IN_AFTER_DAYS), CHECK_IN_HOUR, tz)
+    follow_up = _at_local(end_day + dt.timedelta(days=follow_up_days), FOLLOW_UP_HOUR, tz)
+    return [
+        PlanStep(Reminder.Kind.WATER, water, end + WATER_STALE_AFTER),
+        PlanStep(Reminder.Kind.NEXT_DAY, next_day, next_day + NEXT_DAY_STALE_AFTER),
+        PlanStep(Reminder.Kind.CHECK_IN, check_in, check_in + CHECK_IN_STALE_AFTER),
+        PlanStep(Reminder.Kind.FOLLOW_UP, follow_up, follow_up + FOLLOW_UP_STALE_AFTER),
+    ]
+
+
+def aftercare_plan_create(*, booking: Booking, now: dt.datetime | None = None) -> list[Reminder]:
+    """Create (or bring up to date) a completed visit's aftercare reminders.
+
+    Called inside ``booking_complete``'s transaction, and again when the session notes are
+    saved (treated areas and the follow-up interval come from them). Idempotent: a missing
+    reminder is inserted (the (booking, kind) constraint turns a concurrent duplicate into a
+    no-op), a PENDING one is re-timed and re-worded, one already sent or skipped is left alone.
+    """
+    now = now or timezone.now()
+    facts = visit_facts(booking)
+    steps = plan_schedule(booking=booking, follow_up_days=facts.follow_up_days)
+    existing = {r.kind: r for r in booking.reminders.filter(kind__in=Reminder.PLAN_KINDS)}
+    new: list[Reminder] = []
+    for step in steps:
+        reminder = existing.get(step.kind)
+        if reminder is None:
+            reminder = Reminder(
+                client=booking.client,
+                booking=booking,
+                kind=step.kind,
+                due_at=step.due_at,
+                stale_after=step.stale_after,
+                next_attempt_at=step.due_at,
+            )
+            reminder.subject, reminder.body = render_reminder(reminder, now=now, facts=facts)
+            new.append(reminder)
+        elif reminder.status == Reminder.Status.PENDING:
+            reminder.due_at = step.due_at
+            reminder.stale_after = step.stale_after
+            # A row waiting for a retry keeps its back-off; otherwise it goes at the new time.
+            if reminder.attempts == 0:
+                reminder.next_attempt_at = step.due_at
+            reminder.subject, reminder.body = render_reminder(reminder, now=now, facts=facts)
+            Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.PENDING).update(
+                due_at=reminder.due_at,
+                stale_after=reminder.stale_after,
+                next_attempt_at=reminder.next_attempt_at,
+                subject=reminder.subject,
+                body=reminder.body,
+                updated_at=timezone.now(),
+            )
+    if new:
+        Reminder.objects.bulk_create(new, ignore_conflicts=True)
+    return list(booking.reminders.filter(kind__in=Reminder.PLAN_KINDS).order_by("due_at"))
+
+
+def reminders_cancel_for_booking(*, booking: Booking) -> int:
+    """A cancelled or missed visit sends nothing more: its waiting reminders are cancelled
+    (failed ones too, so a later retry cannot send them). Returns how many."""
+    return Reminder.objects.filter(
+        booking=booking, status__in=[Reminder.Status.PENDING, Reminder.Status.FAILED]
+    ).update(status=Reminder.Status.CANCELLED, updated_at=timezone.now())
+
+
+def reminder_schedule(
+    *,
+    client: ClientProfile,
+    kind: str,
+    due_at: dt.datetime,
+    booking: Booking | None = None,
+    stale_after: dt.datetime | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+    now: dt.datetime | None = None,
+) -> Reminder:
+    """Schedule one reminder, e.g. the day before a visit
+    (``kind=Reminder.Kind.VISIT_TOMORROW, due_at=booking.starts_at - 1 day``).
+
+    With a booking there is at most one reminder of each kind: calling again (the visit was
+    moved) re-times it and makes it pending again, unless it is being sent right now. Without
+    ``subject``/``body`` the text comes from the kind's template. For a visit reminder
+    ``stale_after`` defaults to the visit's start: a reminder the visit has overtaken is not sent.
+    """
+    if kind not in Reminder.Kind.values:
+        raise ValueError(f"unknown reminder kind {kind!r}")
+    if timezone.is_naive(due_at):
+        raise ValueError("due_at must be timezone-aware")
+    now = now or timezone.now()
+    if stale_after is None and booking is not None and kind == Reminder.Kind.VISIT_TOMORROW:
+        stale_after = booking.starts_at
+    reminder = Reminder(
+        client=client,
+        booking=booking,
+        kind=kind,
+        due_at=due_at,
+        stale_after=stale_after,
+        next_attempt_at=due_at,
+    )
+    rendered = render_reminder(reminder, now=now)
+    reminder.subject = subject or rendered[0]
+    reminder.body = body or rendered[1]
+    if booking is None:
+        reminder.save()
+        return reminder
+    fields = {
+        "client": client,
+        "due_at": due_at,
+        "stale_after": stale_after,
+        "next_attempt_at": due_at,
+        "subject": reminder.subject,
+        "body": reminder.body,
+        "status": Reminder.Status.PENDING,
+        "skip_reason": "",
+        "attempts": 0,
+        "last_error": "",
+        "sent_at": None,
+        "updated_at": timezone.now(),
+    }
+    try:
+        with transaction.atomic():
+            reminder.save()
+            return reminder
+    except IntegrityError:
+        pass  # it exists: update it below
+    Reminder.objects.filter(booking=booking, kind=kind).exclude(
+        status=Reminder.Status.SENDING
+    ).exclude(status=Reminder.Status.SENT, due_at=due_at).update(**fields)
+    return Reminder.objects.get(booking=booking, kind=kind)
+
+
+def reminder_retry(*, reminder: Reminder, now: dt.datetime | None = None) -> bool:
+    """Staff: give a FAILED reminder a fresh set of attempts, starting at the next dispatch."""
+    now = now or timezone.now()
+    return bool(
+        Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.FAILED).update(
+            status=Reminder.Status.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def reminder_cancel(*, reminder: Reminder) -> bool:
+    """Staff: stop one reminder that has not been sent."""
+    return bool(
+        Reminder.objects.filter(
+            pk=reminder.pk, status__in=[Reminder.Status.PENDING, Reminder.Status.FAILED]
+        ).update(status=Reminder.Status.CANCELLED, updated_at=timezone.now())
+    )
+
+
+def client_reminders_set(*, client: ClientProfile, enabled: bool) -> None:
+    """Turn e-mail reminders on or off (the unsubscribe link, the dashboard). The dispatcher
+    reads the flag when it sends, so it applies to reminders already scheduled."""
+    ClientProfile.objects.filter(pk=client.pk).update(
+        email_reminders=enabled, updated_at=timezone.now()
+    )
+    client.email_reminders = enabled
+
+
+# --- Session notes --------------------------------------------------------------------------
+
+
+class NoteRefused(Exception):
+    """The visit cannot take notes (not started, cancelled…); the message says why."""
+
+
+def session_note_save(
+    *,
+    booking: Booking,
+    therapist: TherapistProfile,
+    treated_areas: Iterable[str],
+    pressure_used: int,
+    trigger_points: str = "",
+    client_response: str = "",
+    advice: str = "",
+    follow_up_days: int = 14,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> SessionNote:
+    """Write (or correct) the notes of a visit, as that visit's therapist.
+
+    A confirmed visit that has started is marked completed in the same transaction (through
+    ``booking_complete``, which creates the aftercare plan). On a completed visit the plan is
+    brought up to date, so the reminders name the treated areas and follow the interval.
+    """
+    now = now or timezone.now()
+    if booking.therapist_id != therapist.pk:
+        raise NoteRefused(_("Only the visit's therapist can write its notes."))
+    areas = list(dict.fromkeys(treated_areas))
+    errors: dict[str, list[str]] = {}
+    if unknown := [a for a in areas if a not in REGION_BY_SLUG]:
+        errors["areas"] = [str(_("Unknown body area: %(v)s") % {"v": ", ".join(unknown)})]
+    if not 1 <= int(pressure_used) <= 10:
+        errors["pressure_used"] = [str(_("Choose a number from 1 to 10."))]
+    if not FOLLOW_UP_MIN_DAYS <= int(follow_up_days) <= FOLLOW_UP_MAX_DAYS:
+        errors["follow_up_days"] = [
+            str(
+                _("Choose between %(a)s and %(b)s days.")
+                % {"a": FOLLOW_UP_MIN_DAYS, "b": FOLLOW_UP_MAX_DAYS}
+            )
+        ]
+    if errors:
+        raise ValidationError(errors)
+    if booking.status == Booking.Status.CONFIRMED and booking.starts_at > now:
+        raise NoteRefused(_("Notes can be written once the visit has started."))
+    if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED):
+        raise NoteRefused(
+            _("This visit is %(status)s: it takes no notes.")
+            % {"status": booking.get_status_display().lower()}
+        )
+    with transaction.atomic():
+        note, _created = SessionNote.objects.update_or_create(
+            booking=booking,
+            defaults={
+                "therapist": therapist,
+                "client_id": booking.client_id,
+                "treated_areas": areas,
+                "pressure_used": int(pressure_used),
+                "trigger_points": trigger_points.strip(),
+                "client_response": client_response.strip(),
+                "advice": advice.strip(),
+                "follow_up_days": int(follow_up_days),
+            },
+        )
+        if booking.status == Booking.Status.CONFIRMED:
+            from booking.services import BookingChangeRefused, booking_complete
+
+            try:
+                booking_complete(booking=booking, actor=actor, now=now)
+            except BookingChangeRefused as exc:
+                raise NoteRefused(str(exc)) from exc
+            booking.refresh_from_db()
+        else:
+            aftercare_plan_create(booking=booking, now=now)
+    return note
+
+
+# --- Feedback -------------------------------------------------------------------------------
+
+
+class FeedbackRefused(Exception):
+    pass
+
+
+PRESSURE_STEPS = [
+    Intake.Pressure.LIGHT,
+    Intake.Pressure.MEDIUM,
+    Intake.Pressure.FIRM,
+    Intake.Pressure.DEEP,
+]
+
+
+def suggested_pressure(*, current: str, feedback: str) -> str:
+    """One step lighter after "too deep", one step firmer after "too light"; "" otherwise."""
+    if current not in PRESSURE_STEPS:
+        return ""
+    i = PRESSURE_STEPS.index(current)
+    if feedback == Feedback.Pressure.TOO_DEEP and i > 0:
+        return PRESSURE_STEPS[i - 1]
+    if feedback == Feedback.Pressure.TOO_LIGHT and i < len(PRESSURE_STEPS) - 1:
+        return PRESSURE_STEPS[i + 1]
+    return ""
+
+
+def feedback_submit(
+    *,
+    booking: Booking,
+    soreness: int,
+    pressure: str,
+    rating: int,
+    area_soreness: Mapping[str, int] | None = None,
+    comment: str = "",
+    message: str = "",
+    now: dt.datetime | None = None,
+) -> Feedback:
+    """Record how the client felt after a completed visit (or correct what they said).
+
+    The therapist is e-mailed at once (after commit) the first time soreness is 7+ anywhere
+    or the pressure was too deep. A pressure-preference change is offered when the pressure
+    was too deep or too light. A changed public comment waits for staff review again.
+    """
+    from clients.selectors import intake_current
+
+    now = now or timezone.now()
+    if booking.status != Booking.Status.COMPLETED:
+        raise FeedbackRefused(_("Feedback opens once the visit is completed."))
+    areas = {slug: int(v) for slug, v in (area_soreness or {}).items() if v is not None and v != ""}
+    errors: dict[str, list[str]] = {}
+    if not 0 <= int(soreness) <= 10:
+        errors["soreness"] = [str(_("Choose a number from 0 to 10."))]
+    if any(slug not in REGION_BY_SLUG or not 0 <= v <= 10 for slug, v in areas.items()):
+        errors["area_soreness"] = [str(_("Choose a number from 0 to 10 for each area."))]
+    if pressure not in Feedback.Pressure.values:
+        errors["pressure"] = [str(_("Say whether the pressure was too light, right or too deep."))]
+    if not 1 <= int(rating) <= 5:
+        errors["rating"] = [str(_("Choose a rating from 1 to 5."))]
+    if errors:
+        raise ValidationError(errors)
+    intake = intake_current(client=booking.client)
+    suggestion = suggested_pressure(current=intake.pressure if intake else "", feedback=pressure)
+    with transaction.atomic():
+        feedback = Feedback.objects.select_for_update().filter(booking=booking).first()
+        if feedback is None:
+            feedback = Feedback(booking=booking, client=booking.client, therapist=booking.therapist)
+        comment = comment.strip()
+        if comment != feedback.comment:
+            feedback.comment_status = Feedback.Moderation.PENDING
+        feedback.soreness = int(soreness)
+        feedback.area_soreness = areas
+        feedback.pressure = pressure
+        feedback.rating = int(rating)
+        feedback.comment = comment
+        feedback.message = message.strip()
+        if suggestion and suggestion != feedback.suggested_pressure:
+            feedback.suggested_pressure = suggestion
+            feedback.suggestion_status = Feedback.Suggestion.OFFERED
+        elif not suggestion and feedback.suggestion_status == Feedback.Suggestion.OFFERED:
+            feedback.suggested_pressure = ""
+            feedback.suggestion_status = Feedback.Suggestion.NONE
+        alert = feedback.needs_therapist_alert and feedback.therapist_alerted_at is None
+        if alert:
+            feedback.therapist_alerted_at = now
+        feedback.save()
+        if alert:
+            _alert_therapist(feedback)
+    return feedback
+
+
+def _alert_therapist(feedback: Feedback) -> None:
+    from accounts.mail import send_after_commit
+
+    booking = feedback.booking
+    therapist = booking.therapist
+    tz = therapist.tz
+    try:
+        visit_url = absolute(reverse("therapists:visit", kwargs={"pk": booking.pk}))
+    except NoReverseMatch:
+        visit_url = absolute(reverse("aftercare:session_note", kwargs={"pk": booking.pk}))
+    high_areas = [
+        (REGION_BY_SLUG[slug].label, value)
+        for slug, value in feedback.area_soreness.items()
+        if value >= Feedback.HIGH_SORENESS and slug in REGION_BY_SLUG
+    ]
+    context = {
+        "therapist": therapist,
+        "client_name": booking.client.user.display_name,
+        "visit_when": local_label(booking.starts_at, tz),
+        "feedback": feedback,
+        "high_areas": high_areas,
+        "visit_url": visit_url,
+    }
+    subject = " ".join(
+        render_to_string("aftercare/email/therapist_alert_subject.txt", context).split()
+    )
+    body = render_to_string("aftercare/email/therapist_alert.txt", context)
+    send_after_commit(EmailMultiAlternatives(subject=subject, body=body, to=[therapist.user.email]))
+
+
+def pressure_suggestion_answer(*, feedback: Feedback, accept: bool, actor: User) -> Intake | None:
+    """The client accepts (a new intake version with the suggested pressure) or declines."""
+    if actor.pk != feedback.client.user_id:
+        raise FeedbackRefused(_("Only the client can change their pressure preference."))
+    if feedback.suggestion_status != Feedback.Suggestion.OFFERED or not feedback.suggested_pressure:
+        raise FeedbackRefused(_("There is no suggestion waiting for an answer."))
+    if not accept:
+        Feedback.objects.filter(pk=feedback.pk).update(
+            suggestion_status=Feedback.Suggestion.DECLINED
+        )
+        feedback.suggestion_status = Feedback.Suggestion.DECLINED
+        return None
+    from clients.selectors import intake_current
+    from clients.services import intake_create
+
+    with transaction.atomic():
+        current = intake_current(client=feedback.client)
+        if current is None:
+            raise FeedbackRefused(_("Fill in your health intake first."))
+        intake = intake_create(
+            client=feedback.client,
+            pressure=feedback.suggested_pressure,
+            consent_treatment=current.consent_treatment,
+            consent_data=current.consent_data,
+            reasons=current.reasons,
+            goals=current.goals,
+            discomfort_ceiling=current.discomfort_ceiling,
+            last_massage_on=current.last_massage_on,
+            never_had_massage=current.never_had_massage,
+            screening=current.screening,
+            medications=current.medications,
+            other_notes=current.other_notes,
+            pain_areas=[
+                {"region": a.region, "intensity": a.intensity, "refers_to": a.refers_to}
+                for a in current.pain_areas.all()
+            ],
+        )
+        Feedback.objects.filter(pk=feedback.pk).update(
+            suggestion_status=Feedback.Suggestion.ACCEPTED
+        )
+        feedback.suggestion_status = Feedback.Suggestion.ACCEPTED
+    return intake
+
+
+def feedback_comment_moderate(*, feedback: Feedback, approve: bool) -> None:
+    status = Feedback.Moderation.APPROVED if approve else Feedback.Moderation.REJECTED
+    Feedback.objects.filter(pk=feedback.pk).update(comment_status=status)
+    feedback.comment_status = status
+
+
+# --- Series of visits -------------------------------------------------------------------------
+
+
+@dataclass
+class SeriesOccurrence:
+    """One visit of a proposed series: the wanted time, whether it is free, and if not the
+    nearest free times around it."""
+
+    index: int
+    wanted: dt.datetime
+    free: bool
+    alternatives: list[dt.datetime] = field(default_factory=list)
+
+
+ALTERNATIVE_DAYS = 3  # look this many days either side of a clashing visit
+ALTERNATIVE_COUNT = 3
+
+
+def series_preview(
+    *,
+    client: ClientProfile,
+    therapist: TherapistProfile,
+    service: Service,
+    first_starts_at: dt.datetime,
+    interval_weeks: int,
+    visit_count: int,
+    now: dt.datetime | None = None,
+) -> list[SeriesOccurrence]:
+    """Every visit of the series with the same weekday and local time, checked against the
+    therapist's free slots; for a clash, the free times nearest to it (same day first)."""
+    from booking.selectors import available_slots
+
+    now = now or timezone.now()
+    tz = therapist.tz
+    first_local = timezone.localtime(first_starts_at, tz)
+    occurrences = []
+    for i in range(visit_count):
+        local_day = first_local.date() + dt.timedelta(weeks=interval_weeks * i)
+        # Same wall-clock time each visit, across daylight-saving changes.
+        wanted = dt.datetime.combine(local_day, first_local.time(), tzinfo=tz).astimezone(dt.UTC)
+        window = available_slots(
+            therapist=therapist,
+            service=service,
+            start_date=local_day - dt.timedelta(days=ALTERNATIVE_DAYS),
+            days=2 * ALTERNATIVE_DAYS + 1,
+            client=client,
+            now=now,
+        )
+        free = wanted in window
+        alternatives = []
+        if not free:
+            alternatives = sorted(window, key=lambda s: (abs(s - wanted), s))[:ALTERNATIVE_COUNT]
+            alternatives.sort()
+        occurrences.append(SeriesOccurrence(i, wanted, free, alternatives))
+    return occurrences
+
+
+class SeriesClash(Exception):
+    """A chosen time was taken while the client was deciding; nothing was booked."""
+
+    def __init__(self, starts_at: dt.datetime, message: str) -> None:
+        super().__init__(message)
+        self.starts_at = starts_at
+
+
+def series_create(
+    *,
+    client: ClientProfile,
+    therapist: TherapistProfile,
+    service: Service,
+    starts: list[dt.datetime],
+    interval_weeks: int,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> BookingSeries:
+    """Book every chosen time through ``booking_create``, all or nothing: if one was taken in
+    the meantime, none is booked and :class:`SeriesClash` says which."""
+    from booking.services import SlotUnavailable, booking_create
+
+    if len(starts) < 2:
+        raise ValidationError(_("A series needs at least two visits."))
+    with transaction.atomic():
+        series = BookingSeries.objects.create(
+            client=client,
+            therapist=therapist,
+            service=service,
+            interval_weeks=interval_weeks,
+            visit_count=len(starts),
+        )
+        for starts_at in sorted(starts):
+            try:
+                booking = booking_create(
+                    client=client,
+                    therapist=therapist,
+                    service=service,
+                    starts_at=starts_at,
+                    actor=actor,
+                    now=now,
+                )
+            except SlotUnavailable as exc:
+                raise SeriesClash(starts_at, str(exc)) from exc
+            SeriesVisit.objects.create(series=series, booking=booking)
+    return series
+
+
+def series_cancel(
+    *, series: BookingSeries, actor: User, reason: str = "", now: dt.datetime | None = None
+) -> tuple[list[Booking], list[tuple[Booking, str]]]:
+    """Cancel every visit of the series still to come. Returns (cancelled, refused) where
+    refused pairs a visit with the reason (e.g. inside the cancellation cut-off)."""
+    from booking.services import BookingChangeRefused, booking_cancel
+
+    now = now or timezone.now()
+    cancelled: list[Booking] = []
+    refused: list[tuple[Booking, str]] = []
+    for visit in series.visits.select_related("booking").filter(
+        booking__status__in=Booking.ACTIVE_STATUSES, booking__starts_at__gt=now
+    ):
+        try:
+            cancelled.append(
+                booking_cancel(booking=visit.booking, actor=actor, reason=reason, now=now)
+            )
+        except BookingChangeRefused as exc:
+            refused.append((visit.booking, str(exc)))
+    if not refused:
+        BookingSeries.objects.filter(pk=series.pk).update(cancelled_at=now)
+        series.cancelled_at = now
+    return cancelled, refused
+
+
+def series_visit_cancel(
+    *,
+    series: BookingSeries,
+    booking: Booking,
+    actor: User,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Booking:
+    from booking.services import booking_cancel
+
+    if not SeriesVisit.objects.filter(series=series, booking=booking).exists():
+        raise ValidationError(_("That visit is not part of this series."))
+    return booking_cancel(booking=booking, actor=actor, reason=reason, now=now)
