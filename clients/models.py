@@ -128,6 +128,16 @@ class Intake(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("clients:intake_detail", kwargs={"pk": self.pk})
 
+    @property
+    def reason_labels(self) -> list[str]:
+        labels = dict(self.Reason.choices)
+        return [str(labels.get(v, v)) for v in self.reasons or []]
+
+    @property
+    def screening_labels(self) -> list[str]:
+        labels = dict(self.Screening.choices)
+        return [str(labels.get(v, v)) for v in self.screening or []]
+
 
 class PainArea(models.Model):
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="pain_areas")

@@ -32,5 +32,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo data is ready. Logins (password for all: {DEMO_PASSWORD}):")
         )
+        seen: set[str] = set()
         for role, email in logins:
-            self.stdout.write(f"  {role:<22} {email}")
+            if email not in seen:  # an app that adds to another's demo user reports it too
+                seen.add(email)
+                self.stdout.write(f"  {role:<22} {email}")

@@ -1,0 +1,244 @@
+"""Writes for the clients app: the client profile, intake versions and the intake access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from clients.body import REGION_BY_SLUG
+from clients.models import ClientProfile, Intake, IntakeAccessLog, PainArea
+from clients.selectors import client_local_today
+from therapists.geo import lookup_postcode, normalise_postcode
+from therapists.models import validate_time_zone
+
+TEXT_LIMIT = 2000  # goals, medications, other notes (the models' max_length)
+
+
+class PostcodeNotFound(ValidationError):
+    pass
+
+
+def postcode_not_found_message(postcode: str) -> str:
+    return str(
+        _(
+            "We could not find the postcode “%(postcode)s”. Enter a 5-digit US ZIP code, for "
+            "example 10001: therapists use it to plan their travel to you."
+        )
+        % {"postcode": postcode}
+    )
+
+
+def client_profile_save(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    street: str,
+    city: str,
+    postcode: str,
+    access_notes: str = "",
+    emergency_contact_name: str = "",
+    emergency_contact_phone: str = "",
+    email_reminders: bool = True,
+    time_zone: str = "America/New_York",
+) -> ClientProfile:
+    """Create or update the client's profile and their name.
+
+    The postcode must be known to the offline lookup: a home visit needs coordinates so that
+    the directory can match therapists by distance and the slot engine can plan travel time.
+    An unknown postcode raises :class:`PostcodeNotFound` and nothing is saved.
+    """
+    postcode = normalise_postcode(postcode)
+    point = lookup_postcode(postcode)
+    if point is None:
+        raise PostcodeNotFound({"postcode": postcode_not_found_message(postcode)})
+    validate_time_zone(time_zone)
+    with transaction.atomic():
+        user.first_name = first_name.strip()
+        user.last_name = last_name.strip()
+        user.save(update_fields=["first_name", "last_name"])
+        profile, _created = ClientProfile.objects.select_for_update().get_or_create(
+            user=user,
+            defaults={"phone": phone, "street": street, "city": city, "postcode": postcode},
+        )
+        profile.phone = phone.strip()
+        profile.street = street.strip()
+        profile.city = city.strip()
+        profile.postcode = postcode
+        profile.latitude = Decimal(f"{point.latitude:.6f}")
+        profile.longitude = Decimal(f"{point.longitude:.6f}")
+        profile.access_notes = access_notes.strip()
+        profile.emergency_contact_name = emergency_contact_name.strip()
+        profile.emergency_contact_phone = emergency_contact_phone.strip()
+        profile.email_reminders = email_reminders
+        profile.time_zone = time_zone
+        profile.save()
+    return profile
+
+
+@dataclass(frozen=True)
+class PainAreaInput:
+    region: str
+    intensity: int
+    refers_to: tuple[str, ...] = ()
+
+
+def _pain_area_input(item: PainAreaInput | Mapping[str, Any]) -> PainAreaInput:
+    if isinstance(item, PainAreaInput):
+        return item
+    return PainAreaInput(
+        region=item["region"],
+        intensity=item["intensity"],
+        refers_to=tuple(item.get("refers_to") or ()),
+    )
+
+
+def _validate_intake(
+    *,
+    client: ClientProfile,
+    reasons: list[str],
+    pressure: str,
+    discomfort_ceiling: int,
+    last_massage_on: dt.date | None,
+    never_had_massage: bool,
+    screening: list[str],
+    texts: dict[str, str],
+    consent_treatment: bool,
+    consent_data: bool,
+    areas: list[PainAreaInput],
+) -> None:
+    """The same rules the form enforces, so no other caller can store a bad intake."""
+    errors: dict[str, list[str]] = {}
+
+    def err(field: str, message: Any) -> None:
+        errors.setdefault(field, []).append(str(message))
+
+    if unknown := set(reasons) - set(Intake.Reason.values):
+        err("reasons", _("Unknown reason: %(v)s") % {"v": ", ".join(sorted(unknown))})
+    if unknown := set(screening) - set(Intake.Screening.values):
+        err("screening", _("Unknown condition: %(v)s") % {"v": ", ".join(sorted(unknown))})
+    if pressure not in Intake.Pressure.values:
+        err("pressure", _("Choose light, medium, firm or deep pressure."))
+    if not 1 <= discomfort_ceiling <= 10:
+        err("discomfort_ceiling", _("Choose a number from 1 to 10."))
+    if never_had_massage and last_massage_on:
+        err("last_massage_on", _("Give a date or tick “never”, not both."))
+    if not never_had_massage and last_massage_on is None:
+        err("last_massage_on", _("Give the date of your last massage, or tick “never”."))
+    if last_massage_on and last_massage_on > client_local_today(client=client):
+        err("last_massage_on", _("The date of your last massage cannot be in the future."))
+    for field, value in texts.items():
+        if len(value) > TEXT_LIMIT:
+            err(field, _("Keep this under %(n)s characters.") % {"n": TEXT_LIMIT})
+    if not consent_treatment:
+        err("consent_treatment", _("We need your consent to treatment before a visit."))
+    if not consent_data:
+        err("consent_data", _("We need your consent to store this health information."))
+    seen: set[str] = set()
+    for area in areas:
+        if area.region not in REGION_BY_SLUG:
+            err("areas", _("Unknown body area: %(v)s") % {"v": area.region})
+            continue
+        if area.region in seen:
+            err("areas", _("%(v)s is marked twice.") % {"v": area.region})
+        seen.add(area.region)
+        if not isinstance(area.intensity, int) or not 0 <= area.intensity <= 10:
+            err("areas", _("Intensity must be from 0 to 10."))
+        for target in area.refers_to:
+            if target not in REGION_BY_SLUG:
+                err("areas", _("Unknown body area: %(v)s") % {"v": target})
+    if errors:
+        raise ValidationError(errors)
+
+
+def intake_create(
+    *,
+    client: ClientProfile,
+    pressure: str,
+    consent_treatment: bool,
+    consent_data: bool,
+    reasons: Iterable[str] = (),
+    goals: str = "",
+    discomfort_ceiling: int = 7,
+    last_massage_on: dt.date | None = None,
+    never_had_massage: bool = False,
+    screening: Iterable[str] = (),
+    medications: str = "",
+    other_notes: str = "",
+    pain_areas: Iterable[PainAreaInput | Mapping[str, Any]] = (),
+    now: dt.datetime | None = None,
+) -> Intake:
+    """Save a new version of the client's intake; earlier versions are never changed.
+
+    1. validate (raises ``ValidationError`` keyed by field; nothing is written);
+    2. lock the client's profile row so two saves at once get consecutive version numbers;
+    3. insert the intake with version = latest + 1 and consent time = now, then its pain areas.
+    """
+    reasons = list(dict.fromkeys(reasons))
+    screening = list(dict.fromkeys(screening))
+    areas = [_pain_area_input(a) for a in pain_areas]
+    texts = {"goals": goals.strip(), "medications": medications.strip()}
+    texts["other_notes"] = other_notes.strip()
+    _validate_intake(
+        client=client,
+        reasons=reasons,
+        pressure=pressure,
+        discomfort_ceiling=discomfort_ceiling,
+        last_massage_on=last_massage_on,
+        never_had_massage=never_had_massage,
+        screening=screening,
+        texts=texts,
+        consent_treatment=consent_treatment,
+        consent_data=consent_data,
+        areas=areas,
+    )
+    now = now or timezone.now()
+    with transaction.atomic():
+        ClientProfile.objects.select_for_update().filter(pk=client.pk).first()
+        latest = client.intakes.aggregate(v=Max("version"))["v"] or 0
+        intake = Intake.objects.create(
+            client=client,
+            version=latest + 1,
+            reasons=reasons,
+            goals=texts["goals"],
+            pressure=pressure,
+            discomfort_ceiling=discomfort_ceiling,
+            last_massage_on=None if never_had_massage else last_massage_on,
+            never_had_massage=never_had_massage,
+            screening=screening,
+            medications=texts["medications"],
+            other_notes=texts["other_notes"],
+            consent_treatment=True,
+            consent_data=True,
+            consented_at=now,
+        )
+        PainArea.objects.bulk_create(
+            PainArea(
+                intake=intake,
+                region=area.region,
+                intensity=area.intensity,
+                # The pain "travelling" to the same area says nothing; keep order, drop repeats.
+                refers_to=[t for t in dict.fromkeys(area.refers_to) if t != area.region],
+            )
+            for area in areas
+        )
+    return intake
+
+
+def intake_view_record(*, intake: Intake, viewer: User, context: str) -> IntakeAccessLog | None:
+    """Log that ``viewer`` saw ``intake`` (``context`` says where: "intake_detail", "admin",
+    "visit"). The client reading their own intake is not logged."""
+    if viewer.pk == intake.client.user_id:
+        return None
+    return IntakeAccessLog.objects.create(intake=intake, viewer=viewer, context=context[:100])
