@@ -208,17 +208,19 @@ def booking_decline(*, booking: Booking, actor: User | None, reason: str = "") -
 def booking_expire(*, booking: Booking, now: datetime | None = None) -> Booking | None:
     """A pending booking nobody answered in time: declined by the system."""
     try:
-        booking = _transition(
-            booking=booking,
-            actor=None,
-            from_statuses=(Booking.Status.PENDING,),
-            to_status=Booking.Status.DECLINED,
-            action="expired",
-            reason=str(_("The therapist did not answer in time.")),
-        )
+        # One transaction: the status change, its history row and the e-mail go together.
+        with transaction.atomic():
+            booking = _transition(
+                booking=booking,
+                actor=None,
+                from_statuses=(Booking.Status.PENDING,),
+                to_status=Booking.Status.DECLINED,
+                action="expired",
+                reason=str(_("The therapist did not answer in time.")),
+            )
+            _notify(booking, "declined")
     except BookingChangeRefused:
         return None
-    _notify(booking, "declined")
     return booking
 
 
@@ -338,8 +340,10 @@ def booking_reschedule(
             if starts_at not in slots:
                 raise SlotUnavailable()
             previous_start = locked.starts_at
+            # Read the length before moving the start: ``duration`` is ends_at - starts_at.
+            duration = locked.duration
             locked.starts_at = starts_at
-            locked.ends_at = starts_at + locked.duration
+            locked.ends_at = starts_at + duration
             locked.sequence += 1
             locked.save(update_fields=["starts_at", "ends_at", "sequence", "updated_at"])
             _record(

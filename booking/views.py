@@ -1,0 +1,947 @@
+"""The booking flow, the client's visit pages, signed e-mail links, the therapist's actions and
+the slots API. Views parse the request, call a selector or a service, and render; the rules
+live in ``booking.selectors`` and ``booking.services``.
+
+The flow is one address, ``/book/``, whose query says how far the client got:
+``?modality=&duration=`` (who), ``?therapist=&service=[&day=]`` (when),
+then ``/book/review/?therapist=&service=&starts_at=`` (review and confirm). Every step is a
+plain GET page that works without JavaScript; with htmx, picking a day swaps only the slot
+list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from booking import links
+from booking.forms import (
+    CancelForm,
+    ChooseServiceForm,
+    ConfirmForm,
+    RescheduleForm,
+    VisitActionForm,
+    parse_slot,
+)
+from booking.models import Booking
+from booking.notifications import PREPARE_AT_HOME, policy_text
+from booking.selectors import SlotOffer, available_slots, earliest_slots
+from booking.services import (
+    BookingChangeRefused,
+    SlotUnavailable,
+    booking_cancel,
+    booking_complete,
+    booking_confirm,
+    booking_create,
+    booking_decline,
+    booking_mark_no_show,
+    booking_reschedule,
+    cancellation_deadline,
+    client_may_change,
+)
+from booking.templatetags.booking_tags import local_label, slot_value, zone_for
+from clients.models import ClientProfile
+from therapists.models import Modality, Service, TherapistProfile
+
+# How many days the slot picker shows at once, and how many "first available" offers.
+DAYS_SHOWN = 14
+FIRST_AVAILABLE_SHOWN = 6
+ALTERNATIVES_SHOWN = 6
+# The slots API answers for at most this many days per request.
+API_MAX_DAYS = 31
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _client_for(user: Any) -> ClientProfile | None:
+    from clients.selectors import client_profile_for
+
+    return client_profile_for(user=user)
+
+
+def _url(name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> str:
+    url = reverse(name, kwargs=kwargs or None)
+    clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+    return f"{url}?{urlencode(clean)}" if clean else url
+
+
+def _optional_url(name: str, **kwargs: Any) -> str:
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return ""
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bookable_service(therapist_id: Any, service_id: Any) -> Service | None:
+    """The service if it exists, is offered, and its therapist is approved (and, when given,
+    is the therapist in the query)."""
+    sid = _int(service_id)
+    if sid is None:
+        return None
+    service = (
+        Service.objects.select_related("therapist__user", "modality")
+        .filter(pk=sid, is_active=True, therapist__approval=TherapistProfile.Approval.APPROVED)
+        .first()
+    )
+    if service is None:
+        return None
+    if therapist_id not in (None, "") and _int(therapist_id) != service.therapist_id:
+        return None
+    return service
+
+
+def _date(value: str | None) -> dt.date | None:
+    """A YYYY-MM-DD date from a query, or None for anything else (never an exception)."""
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
+
+
+def _local_today(zone: dt.tzinfo) -> dt.date:
+    return timezone.localtime(timezone.now(), zone).date()
+
+
+@dataclass(frozen=True)
+class DayLink:
+    day: dt.date
+    count: int
+    url: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class SlotLink:
+    starts_at: dt.datetime
+    label: str
+    url: str
+
+
+@dataclass
+class SlotPicker:
+    """A fortnight of days in the client's zone, and the free times of the chosen one."""
+
+    days: list[DayLink]
+    day: dt.date | None
+    slots: list[SlotLink]
+    earlier_url: str
+    later_url: str
+    zone: dt.tzinfo
+    zone_name: str
+
+
+def _slot_picker(
+    *,
+    service: Service,
+    client: ClientProfile | None,
+    zone: dt.tzinfo,
+    first_day: dt.date | None,
+    day: dt.date | None,
+    page_url: Any,
+    slot_url: Any,
+    exclude_booking: Booking | None = None,
+) -> SlotPicker:
+    """Free times grouped by the client's local date. The slot engine works in the therapist's
+    dates, so one call covers the client's fortnight plus a day either side."""
+    therapist = service.therapist
+    today = _local_today(zone)
+    last_day = today + dt.timedelta(weeks=settings.BOOKING_HORIZON_WEEKS)
+    first_day = min(max(first_day or today, today), last_day)
+    slots = available_slots(
+        therapist=therapist,
+        service=service,
+        start_date=first_day - dt.timedelta(days=1),
+        days=DAYS_SHOWN + 2,
+        client=client,
+        exclude_booking=exclude_booking,
+    )
+    by_day: OrderedDict[dt.date, list[dt.datetime]] = OrderedDict(
+        (first_day + dt.timedelta(days=i), []) for i in range(DAYS_SHOWN)
+    )
+    for slot in slots:
+        local_day = timezone.localtime(slot, zone).date()
+        if local_day in by_day:
+            by_day[local_day].append(slot)
+    if day not in by_day:
+        day = next((d for d, s in by_day.items() if s), None)
+    days = [DayLink(d, len(s), page_url(first_day, d), d == day) for d, s in by_day.items()]
+    chosen = by_day.get(day, []) if day else []
+    earlier = first_day - dt.timedelta(days=DAYS_SHOWN)
+    later = first_day + dt.timedelta(days=DAYS_SHOWN)
+    return SlotPicker(
+        days=days,
+        day=day,
+        slots=[SlotLink(s, local_label(s, zone, "H:i"), slot_url(s)) for s in chosen],
+        earlier_url=page_url(max(earlier, today), None) if first_day > today else "",
+        later_url=page_url(later, None) if later <= last_day else "",
+        zone=zone,
+        zone_name=local_label(timezone.now(), zone, "T"),
+    )
+
+
+def _next_free(
+    *,
+    service: Service,
+    client: ClientProfile | None,
+    after: dt.datetime | None,
+    exclude_booking: Booking | None = None,
+) -> list[dt.datetime]:
+    """The next free times of this service, from the day of ``after`` (or today) on."""
+    therapist = service.therapist
+    now = timezone.now()
+    start = max(after or now, now)
+    slots = available_slots(
+        therapist=therapist,
+        service=service,
+        start_date=timezone.localtime(start, therapist.tz).date(),
+        days=DAYS_SHOWN,
+        client=client,
+        exclude_booking=exclude_booking,
+    )
+    return [s for s in slots if after is None or s >= start][:ALTERNATIVES_SHOWN] or slots[
+        :ALTERNATIVES_SHOWN
+    ]
+
+
+def _visit_url(booking: Booking) -> str:
+    return _optional_url("therapists:visit", pk=booking.pk) or reverse("dashboard")
+
+
+# --- Step 1 to 3: what, who, when ---------------------------------------------------------------
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    client = _client_for(request.user)
+    zone = zone_for(client)
+    params = request.GET
+    if params.get("therapist") and not params.get("service"):
+        # A therapist but no service: their profile lists what they offer, each with a link
+        # back here.
+        therapist = TherapistProfile.objects.filter(
+            pk=_int(params["therapist"]), approval=TherapistProfile.Approval.APPROVED
+        ).first()
+        if therapist is not None:
+            return redirect(therapist.get_absolute_url())
+    if params.get("therapist") or params.get("service"):
+        service = _bookable_service(params.get("therapist"), params.get("service"))
+        if service is None:
+            messages.error(
+                request,
+                _("That therapist or service is not available for booking. Please choose again."),
+            )
+            form = ChooseServiceForm(show_postcode=client is None)
+            return render(request, "booking/start.html", {"form": form, "step": 1})
+        if params.get("starts_at"):
+            # A link with a time in it (the aftercare follow-up e-mail): straight to review.
+            return redirect(
+                _url(
+                    "booking:review",
+                    {
+                        "therapist": service.therapist_id,
+                        "service": service.pk,
+                        "starts_at": params["starts_at"],
+                    },
+                )
+            )
+        return _when_step(request, service=service, client=client, zone=zone)
+
+    if params.get("edit"):
+        # "Change" from a later step: the same choices, pre-selected, not yet submitted.
+        form = ChooseServiceForm(initial=params.dict(), show_postcode=client is None)
+        return render(request, "booking/start.html", {"form": form, "step": 1})
+    form = ChooseServiceForm(params or None, show_postcode=client is None)
+    if params and form.is_valid():
+        return _who_step(request, form=form, client=client, zone=zone)
+    return render(request, "booking/start.html", {"form": form, "step": 1})
+
+
+# "First available" offers a choice, not six quarter-hours in a row with one therapist.
+OFFER_SPREAD = dt.timedelta(minutes=60)
+
+
+def _spread(offers: list[SlotOffer], count: int) -> list[SlotOffer]:
+    """The soonest offers, skipping any within an hour of one already shown for the same
+    therapist."""
+    chosen: list[SlotOffer] = []
+    for offer in offers:
+        if any(
+            c.therapist.pk == offer.therapist.pk
+            and abs(c.starts_at - offer.starts_at) < OFFER_SPREAD
+            for c in chosen
+        ):
+            continue
+        chosen.append(offer)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _who_step(
+    request: HttpRequest, *, form: ChooseServiceForm, client: ClientProfile | None, zone: Any
+) -> HttpResponse:
+    slug = form.cleaned_data["modality"]
+    minutes = form.cleaned_data["duration"]
+    postcode = client.postcode if client else form.cleaned_data.get("postcode", "").strip()
+    modality = Modality.objects.get(slug=slug)
+    # One pass over every matching service: the soonest offers overall ("first available")
+    # and each therapist's next free time.
+    offers = earliest_slots(
+        modality=slug,
+        duration_minutes=minutes,
+        postcode=postcode or None,
+        client=client,
+        limit=500,
+    )
+    shown = _spread(offers, FIRST_AVAILABLE_SHOWN)
+    first_available = [
+        SlotLink(
+            o.starts_at,
+            local_label(o.starts_at, zone),
+            _url(
+                "booking:review",
+                {
+                    "therapist": o.therapist.pk,
+                    "service": o.service.pk,
+                    "starts_at": slot_value(o.starts_at),
+                },
+            ),
+        )
+        for o in shown
+    ]
+    first_offer_names = [o.therapist.display_name for o in shown]
+    next_by_therapist: dict[int, dt.datetime] = {}
+    for offer in offers:
+        next_by_therapist.setdefault(offer.therapist.pk, offer.starts_at)
+
+    from booking.selectors import bookable_therapists
+
+    therapists = bookable_therapists(modality=slug, postcode=postcode or None)
+    services = {
+        s.therapist_id: s
+        for s in Service.objects.filter(
+            therapist__in=therapists,
+            modality__slug=slug,
+            duration_minutes=minutes,
+            is_active=True,
+        )
+    }
+    cards = []
+    for therapist in therapists:
+        service = services.get(therapist.pk)
+        if service is None:
+            continue
+        next_slot = next_by_therapist.get(therapist.pk)
+        cards.append(
+            {
+                "therapist": therapist,
+                "service": service,
+                "next": local_label(next_slot, zone) if next_slot else "",
+                "next_at": next_slot,
+                "url": _url("booking:start", {"therapist": therapist.pk, "service": service.pk}),
+            }
+        )
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    cards.sort(key=lambda c: (c["next_at"] or far, c["therapist"].display_name))
+    return render(
+        request,
+        "booking/who.html",
+        {
+            "step": 2,
+            "modality": modality,
+            "minutes": minutes,
+            "postcode": postcode,
+            "first_available": list(zip(first_available, first_offer_names, strict=True)),
+            "cards": cards,
+            "zone_name": local_label(timezone.now(), zone, "T"),
+            "change_url": _url("booking:start", {"modality": slug, "duration": minutes, "edit": 1}),
+        },
+    )
+
+
+def _when_step(
+    request: HttpRequest, *, service: Service, client: ClientProfile | None, zone: Any
+) -> HttpResponse:
+    therapist = service.therapist
+    base = {"therapist": therapist.pk, "service": service.pk}
+    first_day = _date(request.GET.get("start"))
+    day = _date(request.GET.get("day"))
+    if day is not None and first_day is None:
+        first_day = day
+    picker = _slot_picker(
+        service=service,
+        client=client,
+        zone=zone,
+        first_day=first_day,
+        day=day,
+        page_url=lambda first, d: _url(
+            "booking:start",
+            {**base, "start": first.isoformat(), "day": d.isoformat() if d else None},
+        ),
+        slot_url=lambda s: _url("booking:review", {**base, "starts_at": slot_value(s)}),
+    )
+    context = {
+        "step": 3,
+        "service": service,
+        "therapist": therapist,
+        "picker": picker,
+        "back_url": _url(
+            "booking:start",
+            {"modality": service.modality.slug, "duration": service.duration_minutes},
+        ),
+        "change_url": _url(
+            "booking:start",
+            {
+                "modality": service.modality.slug,
+                "duration": service.duration_minutes,
+                "edit": 1,
+            },
+        ),
+        "slot_action": "book",
+    }
+    if request.htmx:
+        return render(request, "booking/_slot_picker.html", context)
+    return render(request, "booking/when.html", context)
+
+
+# --- Step 4: review and confirm ----------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_client:
+        messages.error(request, _("Bookings are made from a client account."))
+        return redirect("dashboard")
+    source = request.POST if request.method == "POST" else request.GET
+    service = _bookable_service(source.get("therapist"), source.get("service"))
+    if service is None:
+        messages.error(
+            request,
+            _("That therapist or service is not available for booking. Please choose again."),
+        )
+        return redirect("booking:start")
+    therapist = service.therapist
+    picked = parse_slot(source.get("starts_at"))
+    when_url = _url("booking:start", {"therapist": therapist.pk, "service": service.pk})
+    if picked is None and request.method == "GET":
+        messages.error(request, _("That time is not valid. Please choose one of the free times."))
+        return redirect(when_url)
+
+    here = _url(
+        "booking:review",
+        {
+            "therapist": therapist.pk,
+            "service": service.pk,
+            "starts_at": slot_value(picked) if picked else None,
+        },
+    )
+    # Address and intake come first; both pages bring the client back here with ``next``.
+    client = _client_for(user)
+    if client is None:
+        messages.info(request, _("First, your address: your therapist comes to you."))
+        return redirect(_url("clients:profile_edit", {"next": here}))
+    from clients.care_flags import care_flags
+    from clients.selectors import intake_status
+
+    status = intake_status(client=client)
+    if status.intake is None:
+        messages.info(
+            request,
+            _(
+                "Before your first visit, please fill in your health intake. "
+                "It takes a few minutes."
+            ),
+        )
+        return redirect(_url("clients:intake_edit", {"next": here}))
+    flags = care_flags(intake=status.intake)
+    clearance = [f for f in flags if f.level == "clearance"]
+
+    unavailable_message = ""
+    taken = False
+    if request.method == "POST":
+        form = ConfirmForm(request.POST, needs_acknowledgement=bool(clearance))
+        if form.is_valid():
+            starts_at = form.cleaned_data["starts_at"]
+            try:
+                booking = booking_create(
+                    client=client,
+                    therapist=therapist,
+                    service=service,
+                    starts_at=starts_at,
+                    actor=user,
+                    clearance_acknowledged=form.cleaned_data["acknowledge"],
+                )
+            except SlotUnavailable as exc:
+                # A double click: the first request booked it for this very client.
+                mine = Booking.objects.filter(
+                    client=client,
+                    service=service,
+                    starts_at=starts_at,
+                    status__in=Booking.ACTIVE_STATUSES,
+                ).first()
+                if mine is not None:
+                    return redirect("booking:detail", pk=mine.pk)
+                unavailable_message = str(exc)
+                taken = True
+                picked = starts_at
+            else:
+                if booking.status == Booking.Status.PENDING:
+                    messages.success(
+                        request,
+                        _(
+                            "Request sent. %(therapist)s confirms within 24 hours; we e-mail you "
+                            "when they answer."
+                        )
+                        % {"therapist": therapist.display_name},
+                    )
+                else:
+                    messages.success(request, _("Booked. We have e-mailed you the details."))
+                return redirect("booking:detail", pk=booking.pk)
+        elif "starts_at" in form.errors:
+            # A time we cannot read (or none chosen): offer real ones instead.
+            unavailable_message = " ".join(form.errors["starts_at"])
+    else:
+        form = ConfirmForm(
+            initial={
+                "therapist": therapist.pk,
+                "service": service.pk,
+                "starts_at": slot_value(picked) if picked else "",
+            },
+            needs_acknowledgement=bool(clearance),
+        )
+        # (a GET without a readable time was sent back to the days above)
+        day_slots = (
+            available_slots(
+                therapist=therapist,
+                service=service,
+                start_date=timezone.localtime(picked, therapist.tz).date(),
+                days=1,
+                client=client,
+            )
+            if picked
+            else []
+        )
+        if picked and picked not in day_slots:
+            unavailable_message = (
+                _("That time has passed. Please choose another.")
+                if picked <= timezone.now()
+                else _("That time is not free any more.")
+            )
+
+    zone = zone_for(client)
+    alternatives: list[SlotLink] = []
+    if unavailable_message:
+        alternatives = [
+            SlotLink(s, local_label(s, zone), slot_value(s))
+            for s in _next_free(service=service, client=client, after=picked)
+        ]
+    checked_alternative = request.POST.get("starts_at", "") if alternatives else ""
+    return render(
+        request,
+        "booking/review.html",
+        {
+            "step": 4,
+            "form": form,
+            "service": service,
+            "therapist": therapist,
+            "client": client,
+            "picked": picked,
+            "picked_label": local_label(picked, zone) if picked else "",
+            "ends_label": (
+                local_label(picked + dt.timedelta(minutes=service.duration_minutes), zone, "H:i T")
+                if picked
+                else ""
+            ),
+            "intake": status.intake,
+            "intake_stale": status.state == "stale",
+            "flags": flags,
+            "clearance": clearance,
+            "unavailable_message": unavailable_message,
+            "taken": taken,
+            "alternatives": alternatives,
+            "checked_alternative": checked_alternative,
+            "policy": policy_text(),
+            "prepare": PREPARE_AT_HOME,
+            "edit_profile_url": _url("clients:profile_edit", {"next": here}),
+            "edit_intake_url": _url("clients:intake_edit", {"next": here}),
+            "when_url": when_url,
+        },
+    )
+
+
+# --- The client's visit -----------------------------------------------------------------------
+
+
+def _own_booking(request: HttpRequest, pk: int) -> Booking:
+    """The booking if it is the logged-in client's; 404 for anyone else, whatever the id."""
+    return get_object_or_404(
+        Booking.objects.select_related("client__user", "therapist__user", "service__modality"),
+        pk=pk,
+        client__user_id=request.user.pk,
+    )
+
+
+def _visit_context(booking: Booking) -> dict[str, Any]:
+    zone = zone_for(booking.client)
+    return {
+        "booking": booking,
+        "zone": zone,
+        "when": local_label(booking.starts_at, zone),
+        "ends": local_label(booking.ends_at, zone, "H:i T"),
+        "may_change": client_may_change(booking),
+        "deadline": local_label(cancellation_deadline(booking), zone),
+        "policy": policy_text(),
+        "prepare": PREPARE_AT_HOME,
+    }
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _own_booking(request, pk)
+    return render(request, "booking/detail.html", _visit_context(booking))
+
+
+def _cancel_page(
+    request: HttpRequest,
+    booking: Booking,
+    *,
+    actor: User,
+    action_url: str,
+    done_url: str,
+    other_url: str,
+) -> HttpResponse:
+    refused = ""
+    if request.method == "POST":
+        form = CancelForm(request.POST)
+        if form.is_valid():
+            try:
+                booking_cancel(booking=booking, actor=actor, reason=form.cleaned_data["reason"])
+            except BookingChangeRefused as exc:
+                refused = str(exc)
+            else:
+                messages.success(request, _("Your visit is cancelled. We have e-mailed you."))
+                return redirect(done_url)
+    else:
+        form = CancelForm()
+    booking.refresh_from_db()
+    context = _visit_context(booking)
+    if not context["may_change"] and not refused and booking.is_active:
+        refused = _("Visits can be cancelled online up to %(hours)s hours before they start.") % {
+            "hours": settings.BOOKING_CANCEL_CUTOFF_HOURS
+        }
+    context.update(
+        {"form": form, "refused": refused, "action_url": action_url, "other_url": other_url}
+    )
+    return render(request, "booking/cancel.html", context)
+
+
+def _reschedule_page(
+    request: HttpRequest,
+    booking: Booking,
+    *,
+    actor: User,
+    action_url: str,
+    done_url: str,
+    other_url: str,
+) -> HttpResponse:
+    context = _visit_context(booking)
+    zone = context["zone"]
+    error = ""
+    refused = ""
+    chosen = None
+    if request.method == "POST":
+        form = RescheduleForm(request.POST)
+        if form.is_valid():
+            chosen = form.cleaned_data["starts_at"]
+            try:
+                booking_reschedule(booking=booking, actor=actor, starts_at=chosen)
+            except SlotUnavailable:
+                error = _("That time was just taken or is no longer free. Please choose another.")
+                chosen = None
+            except BookingChangeRefused as exc:
+                refused = str(exc)
+            else:
+                messages.success(request, _("Your visit has moved. We have e-mailed you."))
+                return redirect(done_url)
+        else:
+            error = " ".join(str(e) for e in form.errors.get("starts_at", []))
+    else:
+        chosen = parse_slot(request.GET.get("starts_at"))
+        if request.GET.get("starts_at") and chosen is None:
+            error = _("That time is not valid. Please choose one of the free times.")
+    if not context["may_change"] and booking.is_active and not refused:
+        refused = _("Visits can be moved online up to %(hours)s hours before they start.") % {
+            "hours": settings.BOOKING_CANCEL_CUTOFF_HOURS
+        }
+    picker = None
+    if booking.is_active and not refused:
+        first_day = _date(request.GET.get("start"))
+        day = _date(request.GET.get("day"))
+        picker = _slot_picker(
+            service=booking.service,
+            client=booking.client,
+            zone=zone,
+            first_day=first_day or day,
+            day=day,
+            page_url=lambda first, d: _join(
+                action_url, {"start": first.isoformat(), "day": d.isoformat() if d else None}
+            ),
+            slot_url=lambda s: _join(action_url, {"starts_at": slot_value(s)}),
+            exclude_booking=booking,
+        )
+    context.update(
+        {
+            "picker": picker,
+            "chosen": chosen,
+            "chosen_label": local_label(chosen, zone) if chosen else "",
+            "form": RescheduleForm(initial={"starts_at": slot_value(chosen) if chosen else ""}),
+            "error": error,
+            "refused": refused,
+            "action_url": action_url,
+            "other_url": other_url,
+            "slot_action": "move",
+        }
+    )
+    if request.htmx and request.method == "GET" and picker is not None:
+        return render(request, "booking/_slot_picker.html", context)
+    return render(request, "booking/reschedule.html", context)
+
+
+def _join(url: str, params: dict[str, Any]) -> str:
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    if not clean:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(clean)}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _own_booking(request, pk)
+    return _cancel_page(
+        request,
+        booking,
+        actor=request.user,  # type: ignore[arg-type]
+        action_url=reverse("booking:cancel", kwargs={"pk": pk}),
+        done_url=reverse("booking:detail", kwargs={"pk": pk}),
+        other_url=reverse("booking:reschedule", kwargs={"pk": pk}),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _own_booking(request, pk)
+    return _reschedule_page(
+        request,
+        booking,
+        actor=request.user,  # type: ignore[arg-type]
+        action_url=reverse("booking:reschedule", kwargs={"pk": pk}),
+        done_url=reverse("booking:detail", kwargs={"pk": pk}),
+        other_url=reverse("booking:cancel", kwargs={"pk": pk}),
+    )
+
+
+# --- Signed links from e-mails ------------------------------------------------------------------
+
+REFUSAL_TEXT = {
+    "expired": (
+        gettext_lazy("This link has expired."),
+        gettext_lazy(
+            "Links in our e-mails work for a limited time. Log in to see and change your visits."
+        ),
+    ),
+    "tampered": (
+        gettext_lazy("This link is not valid."),
+        gettext_lazy(
+            "It may have been cut short or changed. Use the link from the e-mail exactly as it "
+            "is, or log in to see and change your visits."
+        ),
+    ),
+    "wrong_booking": (
+        gettext_lazy("This link is not for this visit."),
+        gettext_lazy(
+            "Each link works only for the visit it was sent about. Log in to see and change "
+            "your visits."
+        ),
+    ),
+}
+
+
+def _link_booking(request: HttpRequest, pk: int, token: str, action: str) -> Booking | HttpResponse:
+    try:
+        links.manage_token_check(token, booking_id=pk, action=action)
+    except links.LinkRefused as exc:
+        title, text = REFUSAL_TEXT[exc.reason]
+        return render(
+            request,
+            "booking/link_refused.html",
+            {"title": title, "text": text, "reason": exc.reason},
+            status=exc.status,
+        )
+    booking = (
+        Booking.objects.select_related("client__user", "therapist__user", "service__modality")
+        .filter(pk=pk)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+@require_http_methods(["GET", "POST"])
+def link_cancel(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    booking = _link_booking(request, pk, token, "cancel")
+    if isinstance(booking, HttpResponse):
+        return booking
+    here = request.path
+    return _cancel_page(
+        request,
+        booking,
+        actor=booking.client.user,
+        action_url=here,
+        done_url=here,
+        other_url=links.manage_url(booking_id=booking.pk, action="reschedule"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def link_reschedule(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    booking = _link_booking(request, pk, token, "reschedule")
+    if isinstance(booking, HttpResponse):
+        return booking
+    here = request.path
+    return _reschedule_page(
+        request,
+        booking,
+        actor=booking.client.user,
+        action_url=here,
+        done_url=here,
+        other_url=links.manage_url(booking_id=booking.pk, action="cancel"),
+    )
+
+
+# --- The therapist's actions --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def visit_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, decline, cancel, complete or mark a no-show, from the visit page. Only the
+    booking's therapist and staff; anyone else gets the same 404 as for a missing booking."""
+    user: User = request.user  # type: ignore[assignment]
+    booking = get_object_or_404(
+        Booking.objects.select_related("therapist__user", "client__user", "service"), pk=pk
+    )
+    if not (user.is_staff or booking.therapist.user_id == user.pk):
+        raise Http404
+    form = VisitActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the actions on the page."))
+        return redirect(_visit_url(booking))
+    action = form.cleaned_data["action"]
+    reason = form.cleaned_data["reason"]
+    done = {
+        "confirm": _("Visit confirmed. The client has been e-mailed."),
+        "decline": _("Visit declined. The client has been e-mailed."),
+        "cancel": _("Visit cancelled. The client has been e-mailed."),
+        "complete": _("Visit marked completed. The client's aftercare reminders are scheduled."),
+        "no_show": _("Visit marked as a no-show."),
+    }
+    try:
+        if action == "confirm":
+            booking_confirm(booking=booking, actor=user)
+        elif action == "decline":
+            booking_decline(booking=booking, actor=user, reason=reason)
+        elif action == "cancel":
+            booking_cancel(booking=booking, actor=user, reason=reason)
+        elif action == "complete":
+            booking_complete(booking=booking, actor=user)
+        else:
+            booking_mark_no_show(booking=booking, actor=user)
+    except BookingChangeRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(_visit_url(booking))
+    messages.success(request, done[action])
+    if action == "complete":
+        note_url = _optional_url("aftercare:session_note", pk=booking.pk)
+        if note_url:
+            return redirect(note_url)
+    return redirect(_visit_url(booking))
+
+
+# --- The slots API -----------------------------------------------------------------------------
+
+
+def _api_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_GET
+def api_slots(request: HttpRequest, pk: int) -> JsonResponse:
+    """``/api/therapists/<id>/slots?service=<id>&start=YYYY-MM-DD&days=N``: the bookable start
+    times, ISO 8601 in the therapist's zone with its offset. ``start`` defaults to today and
+    ``days`` to 7 (at most 31)."""
+    therapist = TherapistProfile.objects.filter(
+        pk=pk, approval=TherapistProfile.Approval.APPROVED
+    ).first()
+    if therapist is None:
+        return _api_error(_("No therapist with that id is taking bookings."), 404)
+    service_id = _int(request.GET.get("service"))
+    if service_id is None:
+        return _api_error(_("Give service=<id>, one of this therapist's services."), 400)
+    service = therapist.services.filter(pk=service_id, is_active=True).first()
+    if service is None:
+        return _api_error(_("This therapist does not offer a service with that id."), 400)
+    raw_start = request.GET.get("start")
+    if raw_start:
+        start_date = _date(raw_start)
+        if start_date is None:
+            return _api_error(_("start must be a date written YYYY-MM-DD."), 400)
+    else:
+        start_date = timezone.localtime(timezone.now(), therapist.tz).date()
+    raw_days = request.GET.get("days")
+    days = 7 if raw_days in (None, "") else _int(raw_days)
+    if days is None or days < 1:
+        return _api_error(
+            _("days must be a whole number from 1 to %(max)s.") % {"max": API_MAX_DAYS}, 400
+        )
+    days = min(days, API_MAX_DAYS)
+    slots = available_slots(
+        therapist=therapist,
+        service=service,
+        start_date=start_date,
+        days=days,
+        client=_client_for(request.user),
+    )
+    tz = therapist.tz
+    return JsonResponse([s.astimezone(tz).isoformat() for s in slots], safe=False)
