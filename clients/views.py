@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -79,7 +81,11 @@ def intake_edit(request: HttpRequest) -> HttpResponse:
         messages.info(
             request, _("First, your address and phone number: your therapist comes to you.")
         )
-        return redirect(f"{reverse('clients:profile_edit')}?next={reverse('clients:intake_edit')}")
+        # Through the address first, then back here, then on to wherever the client was going.
+        back_here = reverse("clients:intake_edit")
+        if _safe_next(request):
+            back_here = f"{back_here}?{urlencode({'next': _safe_next(request)})}"
+        return redirect(f"{reverse('clients:profile_edit')}?{urlencode({'next': back_here})}")
     current = intake_current(client=profile)
     if request.method == "POST":
         form = IntakeForm(request.POST, client=profile)
@@ -93,13 +99,13 @@ def intake_edit(request: HttpRequest) -> HttpResponse:
                     request,
                     _("Your health intake is saved (version %(v)s).") % {"v": intake.version},
                 )
-                return redirect(intake.get_absolute_url())
+                return redirect(_safe_next(request) or intake.get_absolute_url())
     else:
         form = IntakeForm(initial=IntakeForm.initial_from(current), client=profile)
     return render(
         request,
         "clients/intake_form.html",
-        {"form": form, "current": current, "profile": profile},
+        {"form": form, "current": current, "profile": profile, "next": _safe_next(request) or ""},
     )
 
 

@@ -191,7 +191,7 @@ def test_a_client_without_an_address_is_sent_to_the_profile_first(client):
     client.force_login(user)
     response = client.get(reverse("clients:intake_edit"))
     assert response.status_code == 302
-    assert response["Location"] == "/me/details/?next=/me/intake/"
+    assert response["Location"] == "/me/details/?next=%2Fme%2Fintake%2F"
 
 
 def test_therapists_and_staff_have_no_intake_form(client):
@@ -217,3 +217,40 @@ def test_the_error_summary_names_each_problem_in_page_order_and_links_to_it(clie
     assert "Discomfort above 7" in summary
     assert "Consent to store health information" in summary
     assert summary.index("Upper back (right): intensity") < summary.index("Discomfort above 7")
+
+
+def test_it_returns_the_client_to_where_they_were_going(client):
+    profile = ClientProfileFactory()
+    client.force_login(profile.user)
+    slot = "/book/review/?therapist=1&service=2&starts_at=2026-12-07T15:00:00%2B00:00"
+    form = client.get(reverse("clients:intake_edit"), {"next": slot})
+    assert 'name="next"' in form.content.decode()
+    response = client.post(reverse("clients:intake_edit"), intake_post(next=slot))
+    assert response.status_code == 302
+    assert response["Location"] == slot
+    assert profile.intakes.count() == 1
+
+
+def test_it_ignores_a_next_that_leaves_the_site(client):
+    profile = ClientProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(
+        reverse("clients:intake_edit"), intake_post(next="https://evil.example/phish")
+    )
+    assert response.status_code == 302
+    assert response["Location"] == profile.intakes.get().get_absolute_url()
+
+
+def test_a_client_without_an_address_goes_through_it_and_keeps_the_next(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.get(reverse("clients:intake_edit"), {"next": "/book/?service=2"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(reverse("clients:profile_edit"))
+    # The address page sends them back to the intake, which then sends them on to /book/.
+    from urllib.parse import parse_qs, urlparse
+
+    back = parse_qs(urlparse(location).query)["next"][0]
+    assert back.startswith(reverse("clients:intake_edit"))
+    assert parse_qs(urlparse(back).query)["next"] == ["/book/?service=2"]
