@@ -50,17 +50,31 @@ def build() -> tuple[TherapistProfile, Service, ClientProfile]:
     myofascial = Modality.objects.get(slug="myofascial")
     client_user = User.objects.create_user("bench-client@example.com", "x" * 12)
     client = ClientProfile.objects.create(
-        user=client_user, phone="1", street="1 Main St", city="New York", postcode="10001",
-        latitude=Decimal("40.7484"), longitude=Decimal("-73.9940"),
+        user=client_user,
+        phone="1",
+        street="1 Main St",
+        city="New York",
+        postcode="10001",
+        latitude=Decimal("40.7484"),
+        longitude=Decimal("-73.9940"),
     )
     first = None
     for i in range(THERAPISTS):
-        user = User.objects.create_user(f"bench-t{i}@example.com", "x" * 12, role=User.Role.THERAPIST)
+        user = User.objects.create_user(
+            f"bench-t{i}@example.com", "x" * 12, role=User.Role.THERAPIST
+        )
         therapist = TherapistProfile.objects.create(
-            user=user, slug=f"bench-{i}", display_name=f"Therapist {i}", licence_number=f"L{i}",
-            approval=TherapistProfile.Approval.APPROVED, postcode="10001",
-            latitude=Decimal("40.75") + Decimal(i) / 1000, longitude=Decimal("-73.99"),
-            radius_km=30, min_notice_hours=0, max_visits_per_day=8,
+            user=user,
+            slug=f"bench-{i}",
+            display_name=f"Therapist {i}",
+            licence_number=f"L{i}",
+            approval=TherapistProfile.Approval.APPROVED,
+            postcode="10001",
+            latitude=Decimal("40.75") + Decimal(i) / 1000,
+            longitude=Decimal("-73.99"),
+            radius_km=30,
+            min_notice_hours=0,
+            max_visits_per_day=8,
         )
         therapist.modalities.add(myofascial)
         service = Service.objects.create(
@@ -80,9 +94,14 @@ def build() -> tuple[TherapistProfile, Service, ClientProfile]:
                 start = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
                 bookings.append(
                     Booking(
-                        client=client, therapist=therapist, service=service, starts_at=start,
-                        ends_at=start + dt.timedelta(hours=1), status=Booking.Status.CONFIRMED,
-                        price=service.price, address="1 Main St",
+                        client=client,
+                        therapist=therapist,
+                        service=service,
+                        starts_at=start,
+                        ends_at=start + dt.timedelta(hours=1),
+                        status=Booking.Status.CONFIRMED,
+                        price=service.price,
+                        address="1 Main St",
                     )
                 )
         # The benchmark client would overlap itself; the engine doesn't care whose visit it is.
@@ -109,14 +128,21 @@ def timed(label: str, fn, repeat: int = 15) -> None:
 def main() -> None:
     therapist, service, _client = build()
     start = NOW.date()
-    print(f"slot engine: {THERAPISTS} therapists, {BOOKINGS_PER_THERAPIST} bookings each, 15-minute grid")
+    print(
+        f"slot engine: {THERAPISTS} therapists, "
+        f"{BOOKINGS_PER_THERAPIST} bookings each, 15-minute grid"
+    )
     timed(
         "available_slots, one therapist, 14 days",
-        lambda: available_slots(therapist=therapist, service=service, start_date=start, days=14, now=NOW),
+        lambda: available_slots(
+            therapist=therapist, service=service, start_date=start, days=14, now=NOW
+        ),
     )
     timed(
         "available_slots, one therapist, 56 days",
-        lambda: available_slots(therapist=therapist, service=service, start_date=start, days=56, now=NOW),
+        lambda: available_slots(
+            therapist=therapist, service=service, start_date=start, days=56, now=NOW
+        ),
     )
     timed(
         f"earliest_slots across {THERAPISTS} therapists, 14 days",

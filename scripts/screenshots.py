@@ -66,13 +66,20 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync"],
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
             )
             for name, who, path, width in PAGES:
                 if args.only and args.only != name:
                     continue
-                context = browser.new_context(viewport={"width": width, "height": 900}, base_url=BASE)
+                context = browser.new_context(
+                    viewport={"width": width, "height": 900}, base_url=BASE
+                )
                 page = context.new_page()
                 if who:
                     page.goto("/accounts/login/")
