@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from booking.models import Booking
@@ -313,15 +313,4 @@ def earliest_slots(
 def bookings_for_client(*, client: ClientProfile) -> QuerySet[Booking]:
     return Booking.objects.filter(client=client).select_related(
         "therapist", "service", "service__modality"
-    )
-
-
-def upcoming_for_therapist(
-    *, therapist: TherapistProfile, now: datetime | None = None
-) -> QuerySet[Booking]:
-    now = now or timezone.now()
-    return (
-        Booking.objects.filter(therapist=therapist, ends_at__gte=now)
-        .filter(Q(status__in=Booking.ACTIVE_STATUSES))
-        .select_related("client__user", "service__modality")
     )

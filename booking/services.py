@@ -9,6 +9,7 @@ Status changes are conditional UPDATEs whose row count says whether this request
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -264,45 +265,65 @@ def booking_cancel(
     return booking
 
 
+def _close_visit(
+    *,
+    booking: Booking,
+    actor: User | None,
+    now: datetime | None,
+    to_status: str,
+    action: str,
+    too_early: str,
+    then: Callable[..., object],
+) -> Booking:
+    """End a confirmed visit that has started (completed or no-show) and, in the same
+    transaction, run the aftercare step that goes with it."""
+    now = now or timezone.now()
+    if booking.starts_at > now:
+        raise BookingChangeRefused(too_early)
+    with transaction.atomic():
+        booking = _transition(
+            booking=booking,
+            actor=actor,
+            from_statuses=(Booking.Status.CONFIRMED,),
+            to_status=to_status,
+            action=action,
+        )
+        then(booking=booking)
+    return booking
+
+
 def booking_complete(
     *, booking: Booking, actor: User | None, now: datetime | None = None
 ) -> Booking:
     """Mark a visit done and create its aftercare plan in the same transaction."""
     from aftercare.services import aftercare_plan_create
 
-    now = now or timezone.now()
-    if booking.starts_at > now:
-        raise BookingChangeRefused(_("A visit can be marked completed once it has started."))
-    with transaction.atomic():
-        booking = _transition(
-            booking=booking,
-            actor=actor,
-            from_statuses=(Booking.Status.CONFIRMED,),
-            to_status=Booking.Status.COMPLETED,
-            action="completed",
-        )
-        aftercare_plan_create(booking=booking)
-    return booking
+    return _close_visit(
+        booking=booking,
+        actor=actor,
+        now=now,
+        to_status=Booking.Status.COMPLETED,
+        action="completed",
+        too_early=_("A visit can be marked completed once it has started."),
+        then=aftercare_plan_create,
+    )
 
 
 def booking_mark_no_show(
     *, booking: Booking, actor: User | None, now: datetime | None = None
 ) -> Booking:
+    """The client was not there: no aftercare for this visit."""
     from aftercare.services import reminders_cancel_for_booking
 
-    now = now or timezone.now()
-    if booking.starts_at > now:
-        raise BookingChangeRefused(_("A visit can be marked as a no-show once it has started."))
-    with transaction.atomic():
-        booking = _transition(
-            booking=booking,
-            actor=actor,
-            from_statuses=(Booking.Status.CONFIRMED,),
-            to_status=Booking.Status.NO_SHOW,
-            action="no_show",
-        )
-        reminders_cancel_for_booking(booking=booking)
-    return booking
+    return _close_visit(
+        booking=booking,
+        actor=actor,
+        now=now,
+        to_status=Booking.Status.NO_SHOW,
+        action="no_show",
+        too_early=_("A visit can be marked as a no-show once it has started."),
+        then=reminders_cancel_for_booking,
+    )
 
 
 def booking_reschedule(
