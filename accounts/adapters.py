@@ -5,7 +5,7 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
 
-from accounts.mail import send_after_commit
+from core import outbox
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,5 +20,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        # Render now, send from a worker after commit: a slow mail server never slows a page.
-        send_after_commit(self.render_mail(template_prefix, email, context))
+        # allauth renders its own messages; the outbox keeps the rendered copy and sends it
+        # after commit, so a slow mail server or a broker outage never costs the sign-up.
+        message = self.render_mail(template_prefix, email, context)
+        outbox.enqueue(kind=outbox.RENDERED, to=email, facts=outbox.message_to_facts(message))

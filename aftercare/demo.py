@@ -3,7 +3,8 @@ visit would have by now. Idempotent: run it as often as you like.
 
 For every completed visit
 - session notes, if the therapist has not written any (the areas the client marked);
-- its aftercare plan (``aftercare_plan_create`` is idempotent);
+- its aftercare plan (``aftercare_plan_create`` is idempotent; the booking demo writes past
+  visits as history, not through ``booking_complete``);
 - the reminders that fell due before today marked as sent at their due time, as the
   dispatcher would have done, without e-mailing anyone now (they show in the dashboard);
 and for the demo client's earliest visit, feedback with an approved comment, so the progress
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from booking.models import Booking
 
+from .messages import render_reminder
 from .models import Feedback, Reminder, SessionNote
 from .services import aftercare_plan_create, feedback_comment_moderate, feedback_submit
 
@@ -56,9 +58,18 @@ def seed(*, password: str) -> list[tuple[str, str]]:
         if not SessionNote.objects.filter(booking=booking).exists():
             _notes(booking)
         aftercare_plan_create(booking=booking, now=now)
-        Reminder.objects.filter(
+        for reminder in Reminder.objects.filter(
             booking=booking, status=Reminder.Status.PENDING, due_at__lte=now
-        ).update(status=Reminder.Status.SENT, sent_at=F("due_at"), attempts=1, sent_by="demo")
+        ).select_related("client__user", "booking__therapist", "booking__service"):
+            subject, body = render_reminder(reminder, now=reminder.due_at)
+            Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.PENDING).update(
+                status=Reminder.Status.SENT,
+                sent_at=F("due_at"),
+                attempts=1,
+                sent_by="demo",
+                subject=subject[:200],
+                body=body,
+            )
 
     first = completed.filter(client__user__email=DEMO_CLIENT).order_by("starts_at").first()
     if first is not None and not Feedback.objects.filter(booking=first).exists():

@@ -5,20 +5,24 @@ back to a line of CARE.md (docs/aftercare.md lists them)."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from booking.models import Booking
+from booking.selectors import next_free_slots
+from booking.wording import PREPARE_AT_HOME
 from clients.body import region_label
+from clients.care_flags import care_flags
 from clients.models import ClientProfile, Intake
+from clients.selectors import intake_current
+from core.links import absolute
+from core.zones import zone_for
 
 from . import tokens
 from .models import FOLLOW_UP_DEFAULT_DAYS, Reminder, SessionNote
@@ -28,18 +32,11 @@ from .models import FOLLOW_UP_DEFAULT_DAYS, Reminder, SessionNote
 DEEP_PRESSURE = 7
 
 
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+def client_tz(client: ClientProfile) -> dt.tzinfo:
+    return zone_for(client)
 
 
-def client_tz(client: ClientProfile) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(client.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def local_label(moment: dt.datetime, tz: zoneinfo.ZoneInfo, fmt: str = "l j F, H:i") -> str:
+def local_label(moment: dt.datetime, tz: dt.tzinfo, fmt: str = "l j F, H:i") -> str:
     """A time as the client reads it, with the zone named: "Tuesday 4 March, 10:00 EST"."""
     local = timezone.localtime(moment, tz)
     return f"{date_format(local, fmt)} {local.tzname()}"
@@ -72,23 +69,10 @@ class VisitFacts:
 def _intake_for(booking: Booking) -> Intake | None:
     if booking.intake_id:
         return booking.intake
-    from clients.selectors import intake_current
-
     return intake_current(client=booking.client)
 
 
 def _flag_codes(intake: Intake, booking: Booking) -> set[str]:
-    """The care flags' codes; if the care-flag rules cannot be loaded, the same rules read
-    straight from the intake (first massage, fibromyalgia) so a plan is never left generic."""
-    try:
-        from clients.care_flags import care_flags
-    except ImportError:  # pragma: no cover - the clients app always ships it
-        codes = set()
-        if intake.never_had_massage:
-            codes.add("first_massage")
-        if Intake.Reason.FIBROMYALGIA in (intake.reasons or []):
-            codes.add("fibromyalgia")
-        return codes
     return {flag.code for flag in care_flags(intake=intake, booking=booking)}
 
 
@@ -117,15 +101,11 @@ def visit_facts(booking: Booking) -> VisitFacts:
 def book_again_url(
     *, therapist_id: int, service_id: int, starts_at: dt.datetime | None = None
 ) -> str:
-    """The booking flow with therapist and service chosen (and a time, if given); the
-    therapist's profile if the booking flow is not installed."""
+    """The booking flow with therapist and service chosen (and a time, if given)."""
     params: dict[str, Any] = {"therapist": therapist_id, "service": service_id}
     if starts_at is not None:
         params["starts_at"] = starts_at.astimezone(dt.UTC).isoformat()
-    try:
-        return f"{reverse('booking:start')}?{urlencode(params)}"
-    except NoReverseMatch:
-        return reverse("dashboard")
+    return f"{reverse('booking:start')}?{urlencode(params)}"
 
 
 def series_url(*, therapist_id: int, service_id: int) -> str:
@@ -153,11 +133,7 @@ class SlotLink:
 
 def follow_up_slots(booking: Booking, *, now: dt.datetime, count: int = 3) -> list[SlotLink]:
     """The therapist's next free times for the same service, as links that open the booking
-    flow at that time. Empty if the booking app cannot say (then the link alone is offered)."""
-    try:
-        from booking.selectors import next_free_slots
-    except ImportError:  # pragma: no cover
-        return []
+    flow at that time."""
     slots = next_free_slots(
         therapist=booking.therapist,
         service=booking.service,
@@ -201,6 +177,9 @@ def reminder_context(
             "visit_day": date_format(timezone.localtime(booking.starts_at, tz), "l j F"),
             "visit_time": local_label(booking.starts_at, tz, "H:i"),
             "address": booking.address,
+            "access_notes": booking.access_notes,
+            "prepare": [str(line) for line in PREPARE_AT_HOME],
+            "detail_url": absolute(reverse("booking:detail", kwargs={"pk": booking.pk})),
             "facts": facts,
             "areas": join_labels(facts.area_labels),
             "feedback_url": absolute(feedback_url(booking)),

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.models import Booking
 from clients.body import region_label
-from clients.models import ClientProfile
+from clients.models import ClientProfile, Intake
+from core.models import Delivery
 from therapists.models import Service, TherapistProfile
 
 FOLLOW_UP_DEFAULT_DAYS = 14
@@ -82,14 +83,18 @@ class SessionNote(models.Model):
         return [region_label(slug) for slug in self.treated_areas]
 
 
-class Reminder(models.Model):
-    """One message to send to a client at ``due_at``.
+class Reminder(Delivery):
+    """One message to send to a client at ``due_at`` (the contract: one row per reminder to
+    send, with ``due_at``, ``status`` and ``sent_at``).
 
-    Life of a row: PENDING until due → (SENDING while a worker holds it, SQLite only) → SENT;
-    or SKIPPED (too late to be useful, reminders turned off, no longer needed), CANCELLED (the
-    visit was cancelled or missed), FAILED (the e-mail could not be sent after every retry;
-    staff can retry it from the admin). ``next_attempt_at`` is when the dispatcher may pick it
-    up: ``due_at`` at first, later after a back-off."""
+    The delivery columns and their life cycle come from :class:`core.models.Delivery`; the one
+    dispatcher (``core.delivery``) sends these rows as it sends the outbox. What a reminder says
+    is rendered once, when it is sent, by ``aftercare.reminders.render_reminder``;
+    ``subject`` and ``body`` keep the copy the client received (or would have, for one held
+    back because e-mails are off), for their dashboard and for staff. Timing has one writer:
+    ``aftercare.reminders`` (plan and day-before) and the dispatcher's back-off."""
+
+    MESSAGE_ID_PREFIX = "reminder"
 
     class Kind(models.TextChoices):
         VISIT_TOMORROW = "visit_tomorrow", _("Visit tomorrow")
@@ -97,14 +102,6 @@ class Reminder(models.Model):
         NEXT_DAY = "next_day", _("The day after")
         CHECK_IN = "check_in", _("Check-in")
         FOLLOW_UP = "follow_up", _("Follow-up")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Skipped")
-        CANCELLED = "cancelled", _("Cancelled")
 
     class SkipReason(models.TextChoices):
         NONE = "", _("—")
@@ -120,42 +117,25 @@ class Reminder(models.Model):
         Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
-    )
     skip_reason = models.CharField(
         _("why skipped"), max_length=20, choices=SkipReason.choices, blank=True, default=""
     )
-    due_at = models.DateTimeField(_("due at"))
-    stale_after = models.DateTimeField(
-        _("skip if not sent by"),
-        null=True,
-        blank=True,
-        help_text=_("Past this moment the reminder is no longer useful and is skipped."),
-    )
-    next_attempt_at = models.DateTimeField(_("next attempt at"))
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("text"))
-    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True)
-    sent_by = models.CharField(_("sent by worker"), max_length=120, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    subject = models.CharField(_("subject (as sent)"), max_length=200, blank=True)
+    body = models.TextField(_("text (as sent)"), blank=True)
 
     class Meta:
         ordering = ["due_at", "pk"]
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         indexes = [
-            # The dispatcher's query: pending rows whose next attempt is due, oldest first.
+            # The dispatcher's claim: pending rows whose next attempt is due, in order; ``id``
+            # in the index lets ORDER BY ... LIMIT read it instead of sorting the pending set.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 condition=models.Q(status="pending"),
                 name="reminder_pending_due",
             ),
+            models.Index(fields=["status", "claimed_at"], name="reminder_status_claimed"),
             models.Index(fields=["client", "-sent_at"], name="reminder_client_sent"),
             models.Index(fields=["status", "due_at"], name="reminder_status_due"),
         ]
@@ -174,13 +154,6 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.client} due {self.due_at:%Y-%m-%d %H:%M} UTC"
-
-    @property
-    def message_id(self) -> str:
-        """The same Message-ID on every attempt, so a mail system that sees a message twice
-        (a worker killed between the send and the commit) can show it once."""
-        created = int(self.created_at.timestamp()) if self.created_at else 0
-        return f"<reminder-{self.pk}.{created}@homeknots>"
 
 
 class Feedback(models.Model):
@@ -259,8 +232,6 @@ class Feedback(models.Model):
 
     @property
     def suggested_pressure_label(self) -> str:
-        from clients.models import Intake
-
         return str(dict(Intake.Pressure.choices).get(self.suggested_pressure, "")).lower()
 
     @property

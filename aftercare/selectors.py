@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from booking.models import Booking
-from clients.models import ClientProfile, PainArea
+from booking.privacy import OWNER, health_access, health_view, written_by_filter
+from clients.models import ClientProfile, IntakeAccessLog, PainArea
 from therapists.models import TherapistProfile
 
 from . import charts
@@ -28,20 +29,12 @@ from .models import BookingSeries, Feedback, Reminder, SessionNote
 
 # How long after a visit the dashboard keeps asking for feedback.
 FEEDBACK_OPEN_FOR = dt.timedelta(days=14)
-# Bookings that never happened do not make a therapist one of the client's therapists.
-_NOT_A_VISIT = (Booking.Status.CANCELLED, Booking.Status.DECLINED)
 
 WRITE = "write"
 READ = "read"
-
-
-def _therapist_of(user: Any) -> TherapistProfile | None:
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_therapist", False):
-        return None
-    try:
-        return user.therapist_profile
-    except TherapistProfile.DoesNotExist:
-        return None
+NOTES = IntakeAccessLog.Record.NOTES
+FEEDBACK = IntakeAccessLog.Record.FEEDBACK
+PROGRESS = IntakeAccessLog.Record.PROGRESS
 
 
 def note_writable(*, booking: Booking, now: dt.datetime | None = None) -> bool:
@@ -52,67 +45,67 @@ def note_writable(*, booking: Booking, now: dt.datetime | None = None) -> bool:
     return booking.status == Booking.Status.CONFIRMED and booking.starts_at <= now
 
 
-def _later_therapist_bookings(*, user: Any, client_id: int) -> QuerySet[Booking]:
-    return Booking.objects.filter(client_id=client_id, therapist__user_id=user.pk).exclude(
-        status__in=_NOT_A_VISIT
-    )
-
-
 def note_access(*, booking: Booking, user: Any, now: dt.datetime | None = None) -> str | None:
-    """What ``user`` may do with the notes of ``booking``: WRITE (the visit's own therapist,
-    once the visit has started), READ (staff; the writer afterwards; a therapist with a visit
-    of the same client at or after this one), or None (everyone else, clients included)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    """What ``user`` may do with the notes of ``booking``, by the one health-data rule
+    (``booking.privacy``): WRITE (the visit's own therapist, inside the care window, once the
+    visit has started), READ (the writer afterwards, inside the window; staff with the
+    permission; another therapist of this client inside their own window, once notes exist),
+    or None (everyone else, clients included: notes are the therapist's record)."""
+    access = health_access(user=user, client=booking.client, now=now)
+    if not access or access.role == OWNER:
         return None
-    therapist = _therapist_of(user)
-    if therapist is not None and booking.therapist_id == therapist.pk:
-        if note_writable(booking=booking, now=now):
-            return WRITE
-        return READ if SessionNote.objects.filter(booking=booking).exists() else None
-    if user.is_staff:
-        return READ
-    if therapist is not None and SessionNote.objects.filter(booking=booking).exists():
-        later = _later_therapist_bookings(user=user, client_id=booking.client_id).filter(
-            starts_at__gte=booking.starts_at
-        )
-        if later.exists():
-            return READ
-    return None
-
-
-def notes_visible_to(*, client: ClientProfile, user: Any) -> QuerySet[SessionNote]:
-    """The client's session notes ``user`` may read: all for staff; for a therapist, their
-    own and those of visits before one of theirs with this client; none for anyone else."""
-    notes = SessionNote.objects.filter(client=client).select_related(
-        "booking__service", "therapist"
+    own_visit = booking.therapist.user_id == user.pk
+    if own_visit and note_writable(booking=booking, now=now):
+        return WRITE
+    others = access.others_records and (
+        access.others_until is None or booking.starts_at <= access.others_until
     )
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return notes.none()
-    if user.is_staff:
-        return notes
-    therapist = _therapist_of(user)
-    if therapist is None:
-        return notes.none()
-    later = _later_therapist_bookings(user=user, client_id=client.pk).filter(
-        starts_at__gte=OuterRef("booking__starts_at")
-    )
-    return notes.filter(Q(therapist=therapist) | Q(Exists(later)))
+    if not (own_visit or others):
+        return None
+    return READ if SessionNote.objects.filter(booking=booking).exists() else None
 
 
-def feedback_visible_to(*, client: ClientProfile, user: Any) -> QuerySet[Feedback]:
-    """Feedback belongs in the client's file for the next visit: same rule as notes."""
+def _notes(client: ClientProfile) -> QuerySet[SessionNote]:
+    return SessionNote.objects.filter(client=client).select_related("booking__service", "therapist")
+
+
+def notes_for_viewer(
+    *,
+    client: ClientProfile,
+    user: Any,
+    context: str,
+    until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> list[SessionNote]:
+    """The client's session notes ``user`` may read now, newest first (logged). ``until``:
+    only visits that started by then (a page about one visit shows the record up to it)."""
+    access = health_view(user=user, client=client, record=NOTES, context=context, now=now)
+    if not access or access.role == OWNER:
+        return []
+    notes = _notes(client).filter(written_by_filter(access, user=user))
+    if until is not None:
+        notes = notes.filter(booking__starts_at__lte=until)
+    return list(notes.order_by("-booking__starts_at"))
+
+
+def feedback_for_viewer(
+    *,
+    client: ClientProfile,
+    user: Any,
+    context: str,
+    until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> list[Feedback]:
+    """Feedback belongs in the client's file for the next visit: the same rule as notes
+    (the client sees all of their own), logged."""
+    access = health_view(user=user, client=client, record=FEEDBACK, context=context, now=now)
+    if not access:
+        return []
     qs = Feedback.objects.filter(client=client).select_related("booking__service", "therapist")
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return qs.none()
-    if user.is_staff or user.pk == client.user_id:
-        return qs
-    therapist = _therapist_of(user)
-    if therapist is None:
-        return qs.none()
-    later = _later_therapist_bookings(user=user, client_id=client.pk).filter(
-        starts_at__gte=OuterRef("booking__starts_at")
-    )
-    return qs.filter(Q(therapist=therapist) | Q(Exists(later)))
+    qs = qs.filter(written_by_filter(access, user=user))
+    if until is not None:
+        qs = qs.filter(booking__starts_at__lte=until)
+    return list(qs.order_by("-booking__starts_at"))
 
 
 # --- The client's dashboard -----------------------------------------------------------------
@@ -226,6 +219,7 @@ class DashboardPanel:
     suggestions: list[Feedback]
     series: list[BookingSeries]
     email_reminders: bool
+    charts: list[charts.AreaChart]
 
 
 def dashboard_panel(*, client: ClientProfile, now: dt.datetime | None = None) -> DashboardPanel:
@@ -240,6 +234,7 @@ def dashboard_panel(*, client: ClientProfile, now: dt.datetime | None = None) ->
         suggestions=pressure_suggestions(client=client),
         series=list(series_for_client(client=client)),
         email_reminders=client.email_reminders,
+        charts=progress_for_viewer(client=client, user=client.user, context="dashboard"),
     )
 
 
@@ -274,23 +269,140 @@ def therapist_reviews(*, therapist: TherapistProfile, limit: int = 5) -> list[Fe
 # --- Progress -------------------------------------------------------------------------------
 
 
-def progress_for_client(*, client: ClientProfile) -> list[charts.AreaChart]:
-    """Per body area: pain intensity at each intake, soreness in feedback, and visits that
-    treated it, as chart geometry (see ``aftercare.charts``)."""
+def progress_for_viewer(
+    *,
+    client: ClientProfile,
+    user: Any,
+    context: str,
+    until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> list[charts.AreaChart]:
+    """Per body area: pain at each intake, soreness in feedback, and visits that treated it,
+    as chart geometry (``aftercare.charts``), for a viewer the health-data rule allows
+    (logged). ``until``: only what was recorded by then (a past visit's page shows the record
+    up to that visit, not what the client wrote after it)."""
+    access = health_view(user=user, client=client, record=PROGRESS, context=context, now=now)
+    if not access:
+        return []
+    areas = PainArea.objects.filter(intake__client=client).select_related("intake")
+    feedback = Feedback.objects.filter(client=client).filter(written_by_filter(access, user=user))
+    notes = SessionNote.objects.filter(
+        client=client, booking__status=Booking.Status.COMPLETED
+    ).filter(written_by_filter(access, user=user))
+    if until is not None:
+        areas = areas.filter(intake__created_at__lte=until)
+        feedback = feedback.filter(booking__starts_at__lte=until)
+        notes = notes.filter(booking__starts_at__lte=until)
     observations = [
         charts.Observation(area.region, area.intake.created_at, area.intensity, charts.INTAKE)
-        for area in PainArea.objects.filter(intake__client=client).select_related("intake")
+        for area in areas
     ]
-    for feedback in Feedback.objects.filter(client=client):
-        for slug, value in (feedback.area_soreness or {}).items():
+    for item in feedback:
+        for slug, value in (item.area_soreness or {}).items():
             observations.append(
-                charts.Observation(slug, feedback.created_at, int(value), charts.FEEDBACK)
+                charts.Observation(slug, item.created_at, int(value), charts.FEEDBACK)
             )
     visits = [
         (slug, note.booking.starts_at)
-        for note in SessionNote.objects.filter(
-            client=client, booking__status=Booking.Status.COMPLETED
-        ).select_related("booking")
+        for note in notes.select_related("booking")
         for slug in note.treated_areas
     ]
     return charts.build_charts(observations, visits, tz=client_tz(client))
+
+
+# --- The therapist's visit page ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitAftercare:
+    """The aftercare part of a visit page, already filtered by the health-data rule."""
+
+    access: str | None
+    note: SessionNote | None
+    reminders: list[Reminder]
+    feedback: list[Feedback]
+    history: list[SessionNote]
+    charts: list[charts.AreaChart]
+
+
+def visit_aftercare(
+    *, booking: Booking, user: Any, now: dt.datetime | None = None
+) -> VisitAftercare:
+    """Notes, reminders, feedback and progress for ``booking``'s page, as ``user`` may see
+    them now. Each kind of record seen is logged once."""
+    access = note_access(booking=booking, user=user, now=now)
+    if access is None and not health_access(user=user, client=booking.client, now=now):
+        return VisitAftercare(None, None, [], [], [], [])
+    now = now or timezone.now()
+    # A visit still to come shows the record as it is now; a past one, up to that visit.
+    until = None if booking.ends_at >= now else booking.ends_at
+    notes = notes_for_viewer(
+        client=booking.client, user=user, context=f"visit:{booking.pk}", until=until, now=now
+    )
+    return VisitAftercare(
+        access=access,
+        note=next((n for n in notes if n.booking_id == booking.pk), None),
+        reminders=list(booking.reminders.order_by("due_at")) if access else [],
+        feedback=feedback_for_viewer(
+            client=booking.client, user=user, context=f"visit:{booking.pk}", until=until, now=now
+        )[:5],
+        history=[n for n in notes if n.booking_id != booking.pk][:5],
+        charts=progress_for_viewer(
+            client=booking.client, user=user, context=f"visit:{booking.pk}", until=until, now=now
+        ),
+    )
+
+
+# --- The session notes page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotePage:
+    access: str
+    note: SessionNote | None
+    history: list[SessionNote]
+    feedback: list[Feedback]
+    this_feedback: Feedback | None
+    charts: list[charts.AreaChart]
+    # A head start for new notes: the areas the client marked on this visit's intake.
+    intake_areas: list[str]
+
+
+def note_page(*, booking: Booking, user: Any, now: dt.datetime | None = None) -> NotePage | None:
+    """Everything the notes page of ``booking`` shows ``user``, or None if they may not see
+    it. Filtered by the health-data rule; every kind of record seen is logged."""
+    access = note_access(booking=booking, user=user, now=now)
+    if access is None:
+        return None
+    now = now or timezone.now()
+    until = None if booking.ends_at >= now else booking.ends_at
+    context = f"notes:{booking.pk}"
+    notes = notes_for_viewer(
+        client=booking.client, user=user, context=context, until=until, now=now
+    )
+    feedback = feedback_for_viewer(
+        client=booking.client, user=user, context=context, until=until, now=now
+    )
+    areas: list[str] = []
+    note = SessionNote.objects.filter(booking=booking).first()
+    if access == WRITE and note is None and booking.intake_id is not None:
+        health_view(
+            user=user,
+            client=booking.client,
+            record=IntakeAccessLog.Record.INTAKE,
+            context=context,
+            intake=booking.intake,
+            now=now,
+        )
+        areas = [a.region for a in booking.intake.pain_areas.all()]
+    return NotePage(
+        access=access,
+        note=note,
+        history=[n for n in notes if n.booking_id != booking.pk][:10],
+        feedback=feedback[:10],
+        this_feedback=next((f for f in feedback if f.booking_id == booking.pk), None),
+        charts=progress_for_viewer(
+            client=booking.client, user=user, context=context, until=until, now=now
+        ),
+        intake_areas=areas,
+    )

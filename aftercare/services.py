@@ -1,9 +1,10 @@
-"""Writes for aftercare: the plan of reminders after a visit, scheduling and cancelling
-reminders, session notes, feedback, unsubscribing, and series of visits.
+"""Writes for aftercare: the plan of reminders after a visit, the day-before reminder,
+session notes, feedback, unsubscribing, and series of visits.
 
-Seams other apps call (docs/architecture.md): ``aftercare_plan_create`` (inside
-``booking_complete``'s transaction), ``reminders_cancel_for_booking`` (cancel, no-show) and
-``reminder_schedule`` (the day-before visit reminder).
+Aftercare hears about visits from ``booking.signals.booking_changed`` (``aftercare.receivers``)
+inside the booking's own transaction: a completed visit gets its plan, a confirmed or moved one
+its day-before reminder, a cancelled or missed one loses its waiting reminders. It calls down
+into ``booking.services`` for the changes it makes itself (series, notes that complete a visit).
 """
 
 from __future__ import annotations
@@ -15,21 +16,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from booking.models import Booking
+from booking.selectors import available_slots
+from booking.services import (
+    BookingRefused,
+    SlotUnavailable,
+    booking_cancel,
+    booking_complete,
+    booking_create,
+)
 from clients.body import REGION_BY_SLUG
 from clients.models import ClientProfile, Intake
+from clients.selectors import intake_current
+from clients.services import intake_create
+from core import outbox
 from therapists.models import Service, TherapistProfile
 
 from .dispatch import DispatchResult, reminders_dispatch_due
-from .messages import absolute, client_tz, local_label, render_reminder, visit_facts
+from .emails import THERAPIST_ALERT
+from .messages import client_tz, visit_facts
 from .models import (
     FOLLOW_UP_MAX_DAYS,
     FOLLOW_UP_MIN_DAYS,
@@ -62,6 +72,8 @@ CHECK_IN_HOUR = 10
 CHECK_IN_STALE_AFTER = dt.timedelta(days=3)
 FOLLOW_UP_HOUR = 10
 FOLLOW_UP_STALE_AFTER = dt.timedelta(days=7)
+# The day-before reminder goes out at this local hour on the day before the visit.
+VISIT_TOMORROW_HOUR = 18
 
 
 def _at_local(day: dt.date, hour: int, tz: Any) -> dt.datetime:
@@ -96,12 +108,12 @@ def plan_schedule(*, booking: Booking, follow_up_days: int) -> list[PlanStep]:
 def aftercare_plan_create(*, booking: Booking, now: dt.datetime | None = None) -> list[Reminder]:
     """Create (or bring up to date) a completed visit's aftercare reminders.
 
-    Called inside ``booking_complete``'s transaction, and again when the session notes are
-    saved (treated areas and the follow-up interval come from them). Idempotent: a missing
-    reminder is inserted (the (booking, kind) constraint turns a concurrent duplicate into a
-    no-op), a PENDING one is re-timed and re-worded, one already sent or skipped is left alone.
+    Runs inside ``booking_complete``'s transaction (through ``booking_changed``), and again
+    when the session notes are saved (the follow-up interval comes from them). Idempotent: a
+    missing reminder is inserted (the (booking, kind) constraint turns a concurrent duplicate
+    into a no-op), a PENDING one is re-timed, one already sent or skipped is left alone. What
+    the reminders say is rendered when each is sent, so notes written later are in them.
     """
-    now = now or timezone.now()
     facts = visit_facts(booking)
     steps = plan_schedule(booking=booking, follow_up_days=facts.follow_up_days)
     existing = {r.kind: r for r in booking.reminders.filter(kind__in=Reminder.PLAN_KINDS)}
@@ -109,31 +121,26 @@ def aftercare_plan_create(*, booking: Booking, now: dt.datetime | None = None) -
     for step in steps:
         reminder = existing.get(step.kind)
         if reminder is None:
-            reminder = Reminder(
-                client=booking.client,
-                booking=booking,
-                kind=step.kind,
-                due_at=step.due_at,
-                stale_after=step.stale_after,
-                next_attempt_at=step.due_at,
+            new.append(
+                Reminder(
+                    client_id=booking.client_id,
+                    booking=booking,
+                    kind=step.kind,
+                    due_at=step.due_at,
+                    stale_after=step.stale_after,
+                    next_attempt_at=step.due_at,
+                )
             )
-            reminder.subject, reminder.body = render_reminder(reminder, now=now, facts=facts)
-            new.append(reminder)
-        elif reminder.status == Reminder.Status.PENDING:
-            reminder.due_at = step.due_at
-            reminder.stale_after = step.stale_after
+        elif reminder.status == Reminder.Status.PENDING and reminder.due_at != step.due_at:
+            fields: dict[str, Any] = {
+                "due_at": step.due_at,
+                "stale_after": step.stale_after,
+                "updated_at": timezone.now(),
+            }
             # A row waiting for a retry keeps its back-off; otherwise it goes at the new time.
             if reminder.attempts == 0:
-                reminder.next_attempt_at = step.due_at
-            reminder.subject, reminder.body = render_reminder(reminder, now=now, facts=facts)
-            Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.PENDING).update(
-                due_at=reminder.due_at,
-                stale_after=reminder.stale_after,
-                next_attempt_at=reminder.next_attempt_at,
-                subject=reminder.subject,
-                body=reminder.body,
-                updated_at=timezone.now(),
-            )
+                fields["next_attempt_at"] = step.due_at
+            Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.PENDING).update(**fields)
     if new:
         Reminder.objects.bulk_create(new, ignore_conflicts=True)
     return list(booking.reminders.filter(kind__in=Reminder.PLAN_KINDS).order_by("due_at"))
@@ -147,6 +154,32 @@ def reminders_cancel_for_booking(*, booking: Booking) -> int:
     ).update(status=Reminder.Status.CANCELLED, updated_at=timezone.now())
 
 
+def visit_tomorrow_due_at(booking: Booking) -> dt.datetime:
+    """18:00 on the day before the visit, where the client lives."""
+    tz = client_tz(booking.client)
+    day_before = timezone.localtime(booking.starts_at, tz).date() - dt.timedelta(days=1)
+    return _at_local(day_before, VISIT_TOMORROW_HOUR, tz)
+
+
+def visit_tomorrow_schedule(*, booking: Booking, now: dt.datetime | None = None) -> Reminder | None:
+    """Schedule (or re-time) the "visit tomorrow" reminder of a confirmed visit. A visit
+    booked too late for one gets none: its confirmation says it all."""
+    now = now or timezone.now()
+    due_at = visit_tomorrow_due_at(booking)
+    if due_at <= now:
+        Reminder.objects.filter(
+            booking=booking, kind=Reminder.Kind.VISIT_TOMORROW, status=Reminder.Status.PENDING
+        ).update(status=Reminder.Status.CANCELLED, updated_at=timezone.now())
+        return None
+    return reminder_schedule(
+        client=booking.client,
+        kind=Reminder.Kind.VISIT_TOMORROW,
+        due_at=due_at,
+        booking=booking,
+        now=now,
+    )
+
+
 def reminder_schedule(
     *,
     client: ClientProfile,
@@ -154,23 +187,20 @@ def reminder_schedule(
     due_at: dt.datetime,
     booking: Booking | None = None,
     stale_after: dt.datetime | None = None,
-    subject: str | None = None,
-    body: str | None = None,
     now: dt.datetime | None = None,
 ) -> Reminder:
-    """Schedule one reminder, e.g. the day before a visit
-    (``kind=Reminder.Kind.VISIT_TOMORROW, due_at=booking.starts_at - 1 day``).
+    """Schedule one reminder: the one writer of a reminder's timing (with the dispatcher's
+    back-off).
 
     With a booking there is at most one reminder of each kind: calling again (the visit was
-    moved) re-times it and makes it pending again, unless it is being sent right now. Without
-    ``subject``/``body`` the text comes from the kind's template. For a visit reminder
-    ``stale_after`` defaults to the visit's start: a reminder the visit has overtaken is not sent.
+    moved) re-times it and makes it pending again, unless it is being sent right now. For a
+    visit reminder ``stale_after`` defaults to the visit's start: a reminder the visit has
+    overtaken is not sent.
     """
     if kind not in Reminder.Kind.values:
         raise ValueError(f"unknown reminder kind {kind!r}")
     if timezone.is_naive(due_at):
         raise ValueError("due_at must be timezone-aware")
-    now = now or timezone.now()
     if stale_after is None and booking is not None and kind == Reminder.Kind.VISIT_TOMORROW:
         stale_after = booking.starts_at
     reminder = Reminder(
@@ -181,35 +211,29 @@ def reminder_schedule(
         stale_after=stale_after,
         next_attempt_at=due_at,
     )
-    rendered = render_reminder(reminder, now=now)
-    reminder.subject = subject or rendered[0]
-    reminder.body = body or rendered[1]
     if booking is None:
         reminder.save()
         return reminder
-    fields = {
-        "client": client,
-        "due_at": due_at,
-        "stale_after": stale_after,
-        "next_attempt_at": due_at,
-        "subject": reminder.subject,
-        "body": reminder.body,
-        "status": Reminder.Status.PENDING,
-        "skip_reason": "",
-        "attempts": 0,
-        "last_error": "",
-        "sent_at": None,
-        "updated_at": timezone.now(),
-    }
     try:
         with transaction.atomic():
             reminder.save()
             return reminder
     except IntegrityError:
-        pass  # it exists: update it below
+        pass  # it exists: re-time it below
     Reminder.objects.filter(booking=booking, kind=kind).exclude(
         status=Reminder.Status.SENDING
-    ).exclude(status=Reminder.Status.SENT, due_at=due_at).update(**fields)
+    ).exclude(status=Reminder.Status.SENT, due_at=due_at).update(
+        client=client,
+        due_at=due_at,
+        stale_after=stale_after,
+        next_attempt_at=due_at,
+        status=Reminder.Status.PENDING,
+        skip_reason="",
+        attempts=0,
+        last_error="",
+        sent_at=None,
+        updated_at=timezone.now(),
+    )
     return Reminder.objects.get(booking=booking, kind=kind)
 
 
@@ -310,11 +334,9 @@ def session_note_save(
             },
         )
         if booking.status == Booking.Status.CONFIRMED:
-            from booking.services import BookingChangeRefused, booking_complete
-
             try:
                 booking_complete(booking=booking, actor=actor, now=now)
-            except BookingChangeRefused as exc:
+            except BookingRefused as exc:
                 raise NoteRefused(str(exc)) from exc
             booking.refresh_from_db()
         else:
@@ -366,8 +388,6 @@ def feedback_submit(
     or the pressure was too deep. A pressure-preference change is offered when the pressure
     was too deep or too light. A changed public comment waits for staff review again.
     """
-    from clients.selectors import intake_current
-
     now = now or timezone.now()
     if booking.status != Booking.Status.COMPLETED:
         raise FeedbackRefused(_("Feedback opens once the visit is completed."))
@@ -414,33 +434,13 @@ def feedback_submit(
 
 
 def _alert_therapist(feedback: Feedback) -> None:
-    from accounts.mail import send_after_commit
-
-    booking = feedback.booking
-    therapist = booking.therapist
-    tz = therapist.tz
-    try:
-        visit_url = absolute(reverse("therapists:visit", kwargs={"pk": booking.pk}))
-    except NoReverseMatch:
-        visit_url = absolute(reverse("aftercare:session_note", kwargs={"pk": booking.pk}))
-    high_areas = [
-        (REGION_BY_SLUG[slug].label, value)
-        for slug, value in feedback.area_soreness.items()
-        if value >= Feedback.HIGH_SORENESS and slug in REGION_BY_SLUG
-    ]
-    context = {
-        "therapist": therapist,
-        "client_name": booking.client.user.display_name,
-        "visit_when": local_label(booking.starts_at, tz),
-        "feedback": feedback,
-        "high_areas": high_areas,
-        "visit_url": visit_url,
-    }
-    subject = " ".join(
-        render_to_string("aftercare/email/therapist_alert_subject.txt", context).split()
+    """In the feedback's transaction: the therapist's e-mail, sent after commit."""
+    outbox.enqueue(
+        kind=THERAPIST_ALERT,
+        to=feedback.therapist.user.email,
+        facts={"feedback": feedback.pk},
+        key=f"feedback-alert:{feedback.pk}",
     )
-    body = render_to_string("aftercare/email/therapist_alert.txt", context)
-    send_after_commit(EmailMultiAlternatives(subject=subject, body=body, to=[therapist.user.email]))
 
 
 def pressure_suggestion_answer(*, feedback: Feedback, accept: bool, actor: User) -> Intake | None:
@@ -455,9 +455,6 @@ def pressure_suggestion_answer(*, feedback: Feedback, accept: bool, actor: User)
         )
         feedback.suggestion_status = Feedback.Suggestion.DECLINED
         return None
-    from clients.selectors import intake_current
-    from clients.services import intake_create
-
     with transaction.atomic():
         current = intake_current(client=feedback.client)
         if current is None:
@@ -523,8 +520,6 @@ def series_preview(
 ) -> list[SeriesOccurrence]:
     """Every visit of the series with the same weekday and local time, checked against the
     therapist's free slots; for a clash, the free times nearest to it (same day first)."""
-    from booking.selectors import available_slots
-
     now = now or timezone.now()
     tz = therapist.tz
     first_local = timezone.localtime(first_starts_at, tz)
@@ -570,8 +565,6 @@ def series_create(
 ) -> BookingSeries:
     """Book every chosen time through ``booking_create``, all or nothing: if one was taken in
     the meantime, none is booked and :class:`SeriesClash` says which."""
-    from booking.services import SlotUnavailable, booking_create
-
     if len(starts) < 2:
         raise ValidationError(_("A series needs at least two visits."))
     with transaction.atomic():
@@ -603,8 +596,6 @@ def series_cancel(
 ) -> tuple[list[Booking], list[tuple[Booking, str]]]:
     """Cancel every visit of the series still to come. Returns (cancelled, refused) where
     refused pairs a visit with the reason (e.g. inside the cancellation cut-off)."""
-    from booking.services import BookingChangeRefused, booking_cancel
-
     now = now or timezone.now()
     cancelled: list[Booking] = []
     refused: list[tuple[Booking, str]] = []
@@ -615,7 +606,7 @@ def series_cancel(
             cancelled.append(
                 booking_cancel(booking=visit.booking, actor=actor, reason=reason, now=now)
             )
-        except BookingChangeRefused as exc:
+        except BookingRefused as exc:
             refused.append((visit.booking, str(exc)))
     if not refused:
         BookingSeries.objects.filter(pk=series.pk).update(cancelled_at=now)
@@ -631,8 +622,6 @@ def series_visit_cancel(
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> Booking:
-    from booking.services import booking_cancel
-
     if not SeriesVisit.objects.filter(series=series, booking=booking).exists():
         raise ValidationError(_("That visit is not part of this series."))
     return booking_cancel(booking=booking, actor=actor, reason=reason, now=now)

@@ -7,7 +7,9 @@ from typing import Any
 
 from celery import shared_task
 
-from .dispatch import reminders_dispatch_due, worker_name
+from core.delivery import worker_name
+
+from .dispatch import reminders_dispatch_due
 
 
 @shared_task(bind=True, name="aftercare.tasks.dispatch_due_reminders", ignore_result=True)

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -20,7 +20,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.models import Booking
+from booking.selectors import available_slots
+from booking.services import BookingRefused
 from clients.models import ClientProfile
+from clients.selectors import client_profile_for
+from core.zones import viewer_zone
 from therapists.models import Service, TherapistProfile
 
 from . import selectors, services, tokens
@@ -30,8 +34,6 @@ from .models import BookingSeries, Feedback, SessionNote
 
 
 def _client_of(request: HttpRequest) -> ClientProfile | None:
-    from clients.selectors import client_profile_for
-
     return client_profile_for(user=request.user)
 
 
@@ -43,11 +45,8 @@ def _add_form_errors(form: Any, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _visit_url(booking: Booking) -> str | None:
-    try:
-        return reverse("therapists:visit", kwargs={"pk": booking.pk})
-    except NoReverseMatch:
-        return None
+def _visit_url(booking: Booking) -> str:
+    return reverse("therapists:visit", kwargs={"pk": booking.pk})
 
 
 # --- Session notes ----------------------------------------------------------------------------
@@ -59,13 +58,13 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
     booking = get_object_or_404(
         Booking.objects.select_related("client__user", "therapist", "service", "intake"), pk=pk
     )
-    access = selectors.note_access(booking=booking, user=request.user)
-    if access is None:
+    page = selectors.note_page(booking=booking, user=request.user)
+    if page is None:
         # Not "forbidden": to anyone who may not see them, the notes do not exist.
         raise Http404
-    note = SessionNote.objects.filter(booking=booking).first()
+    note = page.note
     form = None
-    if access == selectors.WRITE:
+    if page.access == selectors.WRITE:
         if request.method == "POST":
             form = SessionNoteForm(request.POST)
             if form.is_valid():
@@ -93,14 +92,10 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                     return redirect("aftercare:session_note", pk=booking.pk)
         else:
-            form = SessionNoteForm(initial=_note_initial(booking, note))
+            form = SessionNoteForm(initial=_note_initial(page))
     elif request.method == "POST":
         raise Http404
-    history = selectors.notes_visible_to(client=booking.client, user=request.user).exclude(
-        booking=booking
-    )
-    feedback = selectors.feedback_visible_to(client=booking.client, user=request.user)
-    tz = _viewer_tz(request)
+    tz = viewer_zone(request.user)
     return render(
         request,
         "aftercare/session_note.html",
@@ -108,11 +103,12 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
             "booking": booking,
             "note": note,
             "form": form,
-            "access": access,
+            "access": page.access,
             "visit_when": local_label(booking.starts_at, tz),
-            "history": history[:10],
-            "feedback_list": feedback[:10],
-            "this_feedback": next((f for f in feedback if f.booking_id == booking.pk), None),
+            "history": page.history,
+            "feedback_list": page.feedback,
+            "this_feedback": page.this_feedback,
+            "charts": page.charts,
             "visit_url": _visit_url(booking),
             "client": booking.client,
             "viewer_tz": tz,
@@ -120,13 +116,8 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _viewer_tz(request: HttpRequest) -> Any:
-    from clients.selectors import viewer_time_zone
-
-    return viewer_time_zone(user=request.user)
-
-
-def _note_initial(booking: Booking, note: SessionNote | None) -> dict[str, Any]:
+def _note_initial(page: selectors.NotePage) -> dict[str, Any]:
+    note = page.note
     if note is not None:
         return {
             "areas": note.treated_areas,
@@ -136,10 +127,7 @@ def _note_initial(booking: Booking, note: SessionNote | None) -> dict[str, Any]:
             "advice": note.advice,
             "follow_up_days": note.follow_up_days,
         }
-    # A head start: the areas the client marked on the intake this visit was booked with.
-    intake = booking.intake
-    areas = [a.region for a in intake.pain_areas.all()] if intake else []
-    return {"areas": areas, "follow_up_days": 14}
+    return {"areas": page.intake_areas, "follow_up_days": 14}
 
 
 # --- Feedback ---------------------------------------------------------------------------------
@@ -299,8 +287,6 @@ def _series_choices(
 ) -> list[tuple[str, list[tuple[str, str]]]]:
     """Every free start time over the next three weeks, grouped by day (a native select with
     one group per day is quick to use on a phone)."""
-    from booking.selectors import available_slots
-
     now = timezone.now()
     slots = available_slots(
         therapist=therapist,
@@ -469,8 +455,6 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
         BookingSeries.objects.select_related("therapist", "service"), pk=pk, client=client
     )
     if request.method == "POST":
-        from booking.services import BookingChangeRefused
-
         if request.POST.get("action") == "cancel_all":
             cancelled, refused = services.series_cancel(series=series, actor=request.user)  # type: ignore[arg-type]
             if cancelled:
@@ -481,7 +465,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
             booking = get_object_or_404(Booking, pk=request.POST.get("booking") or 0, client=client)
             try:
                 services.series_visit_cancel(series=series, booking=booking, actor=request.user)  # type: ignore[arg-type]
-            except (BookingChangeRefused, ValidationError) as exc:
+            except (BookingRefused, ValidationError) as exc:
                 messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
             else:
                 messages.success(

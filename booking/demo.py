@@ -5,6 +5,7 @@ Idempotent: a past visit is created only if the client has no completed visit wi
 therapist yet, and the upcoming one only if the client has no visit booked ahead. Past visits
 are written directly (``booking_create`` rightly refuses times in the past); the upcoming one
 goes through ``booking_create`` like any real booking, so its e-mails and reminder exist too.
+The aftercare demo gives the past visits their notes and reminders.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from booking.models import Booking, BookingEvent
 from booking.selectors import available_slots
 from booking.services import SlotUnavailable, booking_create
 from clients.models import ClientProfile
+from clients.selectors import intake_current
 from therapists.models import Service, TherapistProfile
 
 DEMO_CLIENT = "client@homeknots.example"
@@ -52,8 +54,6 @@ def _weekday_at_ten(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
 
 
 def _past_visit(client: ClientProfile, service: Service, days_ago: int) -> Booking | None:
-    from clients.selectors import intake_current
-
     therapist = service.therapist
     if Booking.objects.filter(
         client=client, therapist=therapist, status=Booking.Status.COMPLETED
@@ -98,14 +98,6 @@ def _past_visit(client: ClientProfile, service: Service, days_ago: int) -> Booki
     return booking
 
 
-def _aftercare(booking: Booking) -> None:
-    try:
-        from aftercare.services import aftercare_plan_create
-    except ImportError:  # aftercare not installed: the visits still show
-        return
-    aftercare_plan_create(booking=booking)
-
-
 def _upcoming_visit(client: ClientProfile) -> Booking | None:
     now = timezone.now()
     if Booking.objects.filter(
@@ -137,8 +129,6 @@ def seed(*, password: str) -> list[tuple[str, str]]:
         service = _service(email, modality, minutes)
         if service is None:
             continue
-        booking = _past_visit(client, service, days_ago)
-        if booking is not None:
-            _aftercare(booking)
+        _past_visit(client, service, days_ago)
     _upcoming_visit(client)
     return []

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import ClientProfile, Intake
-from therapists.geo import Point, point_or_none
+from core.geo import Point, point_or_none
 from therapists.models import Service, TherapistProfile
 
 
@@ -106,6 +106,8 @@ class BookingEvent(models.Model):
     to_status = models.CharField(max_length=16, blank=True)
     from_starts_at = models.DateTimeField(null=True, blank=True)
     to_starts_at = models.DateTimeField(null=True, blank=True)
+    # The booking's calendar SEQUENCE after this change: the e-mail about it carries it.
+    sequence = models.PositiveIntegerField(default=0)
     note = models.CharField(max_length=500, blank=True)
 
     class Meta:

@@ -1,18 +1,25 @@
-"""Reads for booking: the bookable slots of a therapist, and the earliest across therapists."""
+"""Reads for booking: the bookable slots of a therapist, the earliest across therapists, and
+the therapist's calendar (visits, time off, working hours, today, the feed)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from booking.models import Booking
+from booking.policy import client_in_area
 from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
 from clients.models import ClientProfile
-from therapists.geo import distance_km, lookup_postcode
+from core.geo import distance_km, lookup_postcode
 from therapists.models import (
     DateOverride,
     Modality,
@@ -21,19 +28,11 @@ from therapists.models import (
     TimeOff,
     WeeklyHours,
 )
-from therapists.selectors import working_intervals
+from therapists.selectors import local_day_bounds, working_intervals
 
 
 def active_bookings() -> QuerySet[Booking]:
     return Booking.objects.filter(status__in=Booking.ACTIVE_STATUSES)
-
-
-def client_in_area(*, therapist: TherapistProfile, client: ClientProfile | None) -> bool:
-    """A therapist reaches a client when the client's address is inside their radius. An
-    address we cannot place is given the benefit of the doubt; the therapist sees it."""
-    if client is None or client.point is None or therapist.home_point is None:
-        return True
-    return distance_km(therapist.home_point, client.point) <= therapist.radius_km
 
 
 @dataclass
@@ -313,4 +312,139 @@ def earliest_slots(
 def bookings_for_client(*, client: ClientProfile) -> QuerySet[Booking]:
     return Booking.objects.filter(client=client).select_related(
         "therapist", "service", "service__modality"
+    )
+
+
+# --- The therapist's calendar ------------------------------------------------------------------
+
+CALENDAR_STATUSES = (*Booking.ACTIVE_STATUSES, Booking.Status.COMPLETED)
+
+
+def therapist_bookings(
+    *, therapist: TherapistProfile, start: dt.datetime, end: dt.datetime, statuses: Sequence[str]
+) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(
+            therapist=therapist, status__in=statuses, starts_at__lt=end, ends_at__gt=start
+        )
+        .select_related("client__user", "service__modality")
+        .order_by("starts_at")
+    )
+
+
+def calendar_events(
+    *, therapist: TherapistProfile, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Events for the therapist's calendar between two aware instants: bookings, time off
+    and (as background) working hours. Times are wall times in the therapist's zone without
+    an offset: the calendar runs in that named zone, and FullCalendar without a time zone
+    plugin takes such times as they are."""
+    tz = therapist.tz
+
+    def local(value: dt.datetime) -> str:
+        return value.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
+
+    events: list[dict[str, Any]] = []
+    for booking in therapist_bookings(
+        therapist=therapist, start=start, end=end, statuses=CALENDAR_STATUSES
+    ):
+        status = booking.status
+        events.append(
+            {
+                "id": f"booking-{booking.pk}",
+                "title": f"{booking.client.user.first_name or _('Client')} · {booking.service}",
+                "start": local(booking.starts_at),
+                "end": local(booking.ends_at),
+                "url": reverse("therapists:visit", kwargs={"pk": booking.pk}),
+                "classNames": ["hk-booking", f"hk-booking-{status}"],
+                "extendedProps": {
+                    "kind": "booking",
+                    "status": str(Booking.Status(status).label),
+                },
+            }
+        )
+    for block in TimeOff.objects.filter(therapist=therapist, starts_at__lt=end, ends_at__gt=start):
+        local_start, local_end = block.starts_at.astimezone(tz), block.ends_at.astimezone(tz)
+        # Whole days off (local midnight to midnight) show in the all-day row.
+        all_day = local_start.time() == local_end.time() == dt.time(0)
+        events.append(
+            {
+                "id": f"timeoff-{block.pk}",
+                "title": str(block.reason or _("Time off")),
+                "start": local_start.date().isoformat() if all_day else local(block.starts_at),
+                "end": local_end.date().isoformat() if all_day else local(block.ends_at),
+                "allDay": all_day,
+                "classNames": ["hk-timeoff"],
+                "extendedProps": {
+                    "kind": "timeoff",
+                    "deleteUrl": reverse("therapists:time_off_delete", kwargs={"pk": block.pk}),
+                },
+            }
+        )
+    first_day = start.astimezone(tz).date()
+    days = (end.astimezone(tz).date() - first_day).days + 1
+    for open_start, open_end in working_intervals(
+        therapist=therapist, start_date=first_day, days=min(days, 62)
+    ):
+        events.append(
+            {
+                "start": local(open_start),
+                "end": local(open_end),
+                "display": "background",
+                "classNames": ["hk-working"],
+            }
+        )
+    return events
+
+
+@dataclass
+class TodayPanel:
+    today: list[Any]
+    upcoming: list[Any]
+    pending_count: int
+
+
+def therapist_today(*, therapist: TherapistProfile, now: dt.datetime | None = None) -> TodayPanel:
+    """Today's visits (in the therapist's zone) and the next week's, for the dashboard."""
+    now = now or timezone.now()
+    tz = therapist.tz
+    today = now.astimezone(tz).date()
+    day_start, day_end = local_day_bounds(today, tz)
+    week_end = local_day_bounds(today + dt.timedelta(days=7), tz)[1]
+    statuses = (*Booking.ACTIVE_STATUSES, Booking.Status.COMPLETED)
+    visits = list(
+        therapist_bookings(therapist=therapist, start=day_start, end=week_end, statuses=statuses)
+    )
+    todays = [b for b in visits if b.starts_at < day_end]
+    upcoming = [b for b in visits if b.starts_at >= day_end and b.is_active]
+    pending = sum(1 for b in visits if b.status == Booking.Status.PENDING)
+    return TodayPanel(today=todays, upcoming=upcoming[:10], pending_count=pending)
+
+
+def visit_for_viewer(*, pk: int, user: Any) -> Booking | None:
+    """The booking ``pk`` if ``user`` is its therapist or staff; otherwise None."""
+    booking = (
+        Booking.objects.select_related(
+            "client__user", "service__modality", "therapist__user", "intake"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if booking is None or not user.is_authenticated:
+        return None
+    if user.is_staff or booking.therapist.user_id == user.pk:
+        return booking
+    return None
+
+
+def feed_bookings(*, therapist: TherapistProfile, now: dt.datetime | None = None) -> list[Booking]:
+    """What the calendar feed shows: visits from 30 days ago on, not cancelled or declined."""
+    now = now or timezone.now()
+    return list(
+        therapist_bookings(
+            therapist=therapist,
+            start=now - dt.timedelta(days=30),
+            end=now + dt.timedelta(days=366),
+            statuses=(*Booking.ACTIVE_STATUSES, Booking.Status.COMPLETED),
+        )
     )

@@ -1,40 +1,122 @@
-"""Writes for booking. Every change to a booking goes through a function here.
+"""Writes for booking. Every change to a booking, from every entry point, goes through a
+function here, and every function enforces every rule itself (``booking.policy``): a view, a
+form, a signed link, the series flow, admin or a task only translates the refusal.
 
 Concurrency: ``booking_create`` and ``booking_reschedule`` take one row lock on the therapist
-(``select_for_update``) and then on the client, re-check the slot with the same selector the
-pages use, and insert. On PostgreSQL two exclusion constraints back the lock up (migration
-0003); on SQLite every transaction begins IMMEDIATE, so booking transactions run one at a time.
-Status changes are conditional UPDATEs whose row count says whether this request won.
+and then on the client (``SELECT … FOR NO KEY UPDATE``: it does not block the foreign-key
+checks of other inserts, so the constraint backstop below cannot deadlock with it), re-check
+the slot with the same selector the pages use, and insert. On PostgreSQL the wait for the lock
+is bounded (``lock_timeout``) and a timeout is a clear "busy, try again"; two exclusion
+constraints back the lock up (migration 0003). On SQLite every transaction begins IMMEDIATE,
+so booking transactions run one at a time. Status changes are conditional UPDATEs whose row
+count says whether this request won; the calendar SEQUENCE is bumped in SQL (``F()``).
+
+Nothing slow happens while the lock is held: e-mails are outbox rows rendered after commit
+(``booking.emails``), and the apps above hear of the change through ``booking.signals``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from booking import emails, policy
 from booking.models import Booking, BookingEvent
-from booking.selectors import available_slots, client_in_area
+from booking.policy import (
+    CLIENT,
+    STAFF,
+    THERAPIST,
+    BookingBusy,
+    BookingChangeRefused,
+    BookingRefused,
+    ClearanceRequired,
+    CutoffPassed,
+    IntakeOutdated,
+    IntakeRequired,
+    NotAcceptingNewClients,
+    NotAllowed,
+    OutOfArea,
+    ServiceNotOffered,
+    SlotUnavailable,
+    TherapistUnavailable,
+    cancellation_deadline,
+)
+from booking.selectors import available_slots
+from booking.signals import booking_changed
 from clients.models import ClientProfile
 from therapists.models import Service, TherapistProfile
 
-PENDING_HOLD = timedelta(hours=24)
+__all__ = [
+    "BookingBusy",
+    "BookingChangeRefused",
+    "BookingRefused",
+    "ClearanceRequired",
+    "CutoffPassed",
+    "IntakeOutdated",
+    "IntakeRequired",
+    "NotAcceptingNewClients",
+    "NotAllowed",
+    "OutOfArea",
+    "ServiceNotOffered",
+    "SlotUnavailable",
+    "TherapistUnavailable",
+    "booking_cancel",
+    "booking_complete",
+    "booking_confirm",
+    "booking_create",
+    "booking_decline",
+    "booking_expire",
+    "booking_mark_no_show",
+    "booking_reschedule",
+    "cancellation_deadline",
+    "client_may_change",
+]
+
+PENDING_HOLD = dt.timedelta(hours=24)
+# PostgreSQL's SQLSTATE for "could not obtain lock" (lock_timeout).
+LOCK_NOT_AVAILABLE = "55P03"
 
 
-class SlotUnavailable(Exception):
-    """The slot is taken, outside the therapist's availability, or unreachable in time."""
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or str(_("That time is no longer available.")))
+def client_may_change(booking: Booking, *, now: dt.datetime | None = None) -> bool:
+    return policy.client_may_change(booking, now=now or timezone.now())
 
 
-class BookingChangeRefused(Exception):
-    """A change that the booking's state or the policy does not allow; the message says why."""
+# --- Locking and history ----------------------------------------------------------------------
+
+
+@contextmanager
+def _calendar_lock(
+    *, therapist_id: int, client_id: int
+) -> Iterator[tuple[TherapistProfile, ClientProfile]]:
+    """Inside a transaction: lock the therapist's row, then the client's (always in that
+    order: no deadlock between two bookings), waiting at most ``BOOKING_LOCK_TIMEOUT_MS``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)",
+                [f"{int(settings.BOOKING_LOCK_TIMEOUT_MS)}ms"],
+            )
+    try:
+        therapist = TherapistProfile.objects.select_for_update(no_key=True).get(pk=therapist_id)
+        client = ClientProfile.objects.select_for_update(no_key=True).get(pk=client_id)
+    except OperationalError as exc:
+        raise _busy(exc) from exc
+    yield therapist, client
+
+
+def _busy(exc: OperationalError) -> BookingRefused | OperationalError:
+    code = getattr(exc.__cause__, "pgcode", None)
+    if code == LOCK_NOT_AVAILABLE or "locked" in str(exc).lower():
+        return BookingBusy()
+    return exc
 
 
 def _record(
@@ -43,10 +125,12 @@ def _record(
     actor: User | None,
     action: str,
     from_status: str = "",
-    from_starts_at: datetime | None = None,
+    from_starts_at: dt.datetime | None = None,
     note: str = "",
 ) -> BookingEvent:
-    return BookingEvent.objects.create(
+    """The history row of a change, then, in the same transaction, its e-mails (outbox rows)
+    and the ``booking_changed`` signal for the apps above."""
+    event = BookingEvent.objects.create(
         booking=booking,
         actor=actor,
         action=action,
@@ -54,24 +138,31 @@ def _record(
         to_status=booking.status,
         from_starts_at=from_starts_at,
         to_starts_at=booking.starts_at,
+        sequence=booking.sequence,
         note=note[:500],
     )
+    emails.enqueue_for_event(booking=booking, event=event)
+    booking_changed.send(
+        sender=Booking,
+        booking=booking,
+        event=event,
+        action=action,
+        previous_status=from_status,
+        previous_starts_at=from_starts_at,
+    )
+    return event
 
 
-def _notify(booking: Booking, kind: str) -> None:
-    # Imported late: notifications render templates and import more of the project.
-    from booking import notifications
-
-    notifications.booking_notify(booking=booking, kind=kind)
-
-
-def _expire_stale_pending(*, therapist: TherapistProfile, now: datetime) -> None:
+def _expire_stale_pending(*, therapist: TherapistProfile, now: dt.datetime) -> None:
     """A pending booking the therapist never answered stops holding its slot."""
     stale = Booking.objects.filter(
         therapist=therapist, status=Booking.Status.PENDING, expires_at__lte=now
-    )
+    ).select_related("client__user", "therapist__user")
     for booking in stale:
         booking_expire(booking=booking, now=now)
+
+
+# --- Creating ---------------------------------------------------------------------------------
 
 
 def booking_create(
@@ -79,43 +170,54 @@ def booking_create(
     client: ClientProfile,
     therapist: TherapistProfile,
     service: Service,
-    starts_at: datetime,
+    starts_at: dt.datetime,
     actor: User | None = None,
     clearance_acknowledged: bool = False,
-    now: datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> Booking:
     """Book ``service`` with ``therapist`` at ``starts_at`` for ``client``.
 
-    1. lock the therapist row, then the client row (always in that order: no deadlock);
-    2. let unanswered pending bookings past their hold go;
-    3. re-check the slot with ``available_slots`` (hours, time off, notice, travel, daily cap,
-       area, the client's own bookings);
-    4. insert, snapshotting price, address and the current intake version;
-    5. after commit, e-mail the client and the therapist.
-    Raises :class:`SlotUnavailable` if any check fails or the database refuses the overlap.
+    1. lock the therapist row, then the client row;
+    2. check every booking rule (``policy.check_can_book``): the service is offered by an
+       approved therapist who takes this client (new clients, area); the client has a current
+       intake, and has acknowledged any clearance it needs (recorded on the booking);
+    3. let unanswered pending bookings past their hold go;
+    4. re-check the time with ``available_slots`` (hours, time off, notice, travel, daily cap,
+       the client's own bookings);
+    5. insert, snapshotting price, address and the intake version; write the history row and
+       the e-mails (sent after commit).
+    Raises a :class:`BookingRefused` (``SlotUnavailable`` for the time itself).
     """
-    from clients.selectors import intake_current
-
     now = now or timezone.now()
-    if service.therapist_id != therapist.pk or not service.is_active:
-        raise SlotUnavailable(str(_("This therapist does not offer that service.")))
-    if not therapist.is_approved:
-        raise SlotUnavailable(str(_("This therapist is not taking bookings.")))
-    if not client_in_area(therapist=therapist, client=client):
-        raise SlotUnavailable(str(_("Your address is outside this therapist's area.")))
     if timezone.is_naive(starts_at):
-        raise SlotUnavailable(str(_("That time is not valid.")))
-    starts_at = starts_at.astimezone(UTC)
+        raise SlotUnavailable(_("That time is not valid."))
+    starts_at = starts_at.astimezone(dt.UTC)
+    # Cheap checks first, without the lock: most refusals never wait for it.
+    policy.check_can_book(
+        client=client,
+        therapist=therapist,
+        service=service,
+        clearance_acknowledged=clearance_acknowledged,
+        now=now,
+    )
     try:
-        with transaction.atomic():
-            therapist = TherapistProfile.objects.select_for_update().get(pk=therapist.pk)
-            client = ClientProfile.objects.select_for_update().get(pk=client.pk)
+        with (
+            transaction.atomic(),
+            _calendar_lock(therapist_id=therapist.pk, client_id=client.pk) as (therapist, client),
+        ):
+            # Again under the lock: approval or "new clients" may just have changed.
+            intake = policy.check_can_book(
+                client=client,
+                therapist=therapist,
+                service=service,
+                clearance_acknowledged=clearance_acknowledged,
+                now=now,
+            )
             _expire_stale_pending(therapist=therapist, now=now)
-            local_day = starts_at.astimezone(therapist.tz).date()
             slots = available_slots(
                 therapist=therapist,
                 service=service,
-                start_date=local_day,
+                start_date=starts_at.astimezone(therapist.tz).date(),
                 days=1,
                 client=client,
                 now=now,
@@ -127,9 +229,9 @@ def booking_create(
                 client=client,
                 therapist=therapist,
                 service=service,
-                intake=intake_current(client=client),
+                intake=intake,
                 starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=service.duration_minutes),
+                ends_at=starts_at + dt.timedelta(minutes=service.duration_minutes),
                 status=status,
                 price=service.price,
                 address=client.address_one_line,
@@ -142,11 +244,15 @@ def booking_create(
                 ),
             )
             _record(booking, actor=actor or client.user, action="created")
-            _notify(booking, "confirmed" if status == Booking.Status.CONFIRMED else "received")
     except IntegrityError as exc:
         # Only reachable if a write skipped the lock: the exclusion constraint refused it.
         raise SlotUnavailable() from exc
+    except OperationalError as exc:
+        raise _busy(exc) from exc
     return booking
+
+
+# --- Status changes ---------------------------------------------------------------------------
 
 
 def _transition(
@@ -157,6 +263,7 @@ def _transition(
     to_status: str,
     action: str,
     reason: str = "",
+    extra: dict[str, object] | None = None,
 ) -> Booking:
     """Move a booking between statuses with a conditional UPDATE: if another request changed
     it first, the count is 0 and this one is refused instead of overwriting."""
@@ -164,37 +271,39 @@ def _transition(
     changed = Booking.objects.filter(pk=booking.pk, status__in=from_statuses).update(
         status=to_status,
         status_reason=reason[:500],
-        sequence=booking.sequence + 1,
+        sequence=F("sequence") + 1,
         updated_at=timezone.now(),
+        **(extra or {}),
     )
+    booking.refresh_from_db()
     if not changed:
-        booking.refresh_from_db()
         raise BookingChangeRefused(
             _("This visit is now %(status)s; nothing was changed.")
-            % {"status": booking.get_status_display().lower()}
+            % {"status": str(booking.get_status_display()).lower()}
         )
-    booking.refresh_from_db()
     _record(booking, actor=actor, action=action, from_status=previous, note=reason)
     return booking
 
 
 def booking_confirm(*, booking: Booking, actor: User | None) -> Booking:
+    """The therapist (or staff) accepts a pending request."""
+    policy.require_role(policy.actor_role(booking, actor), THERAPIST, STAFF)
     with transaction.atomic():
-        booking = _transition(
+        return _transition(
             booking=booking,
             actor=actor,
             from_statuses=(Booking.Status.PENDING,),
             to_status=Booking.Status.CONFIRMED,
             action="confirmed",
+            extra={"expires_at": None},
         )
-        Booking.objects.filter(pk=booking.pk).update(expires_at=None)
-        _notify(booking, "confirmed")
-    return booking
 
 
 def booking_decline(*, booking: Booking, actor: User | None, reason: str = "") -> Booking:
+    """The therapist (or staff) turns a pending request down."""
+    policy.require_role(policy.actor_role(booking, actor), THERAPIST, STAFF)
     with transaction.atomic():
-        booking = _transition(
+        return _transition(
             booking=booking,
             actor=actor,
             from_statuses=(Booking.Status.PENDING,),
@@ -202,16 +311,14 @@ def booking_decline(*, booking: Booking, actor: User | None, reason: str = "") -
             action="declined",
             reason=reason,
         )
-        _notify(booking, "declined")
-    return booking
 
 
-def booking_expire(*, booking: Booking, now: datetime | None = None) -> Booking | None:
-    """A pending booking nobody answered in time: declined by the system."""
+def booking_expire(*, booking: Booking, now: dt.datetime | None = None) -> Booking | None:
+    """A pending booking nobody answered in time: declined by the system. None if it was
+    answered (or expired) meanwhile."""
     try:
-        # One transaction: the status change, its history row and the e-mail go together.
         with transaction.atomic():
-            booking = _transition(
+            return _transition(
                 booking=booking,
                 actor=None,
                 from_statuses=(Booking.Status.PENDING,),
@@ -219,40 +326,28 @@ def booking_expire(*, booking: Booking, now: datetime | None = None) -> Booking 
                 action="expired",
                 reason=str(_("The therapist did not answer in time.")),
             )
-            _notify(booking, "declined")
     except BookingChangeRefused:
         return None
-    return booking
-
-
-def cancellation_deadline(booking: Booking) -> datetime:
-    return booking.starts_at - timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS)
-
-
-def client_may_change(booking: Booking, *, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return booking.is_active and now < cancellation_deadline(booking)
 
 
 def booking_cancel(
-    *, booking: Booking, actor: User | None, reason: str = "", now: datetime | None = None
+    *,
+    booking: Booking,
+    actor: User | None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    for_client: bool = False,
 ) -> Booking:
-    """Cancel an active booking. A client may cancel only before the cut-off; the therapist and
-    staff may cancel at any time. Pending aftercare reminders of the visit are cancelled."""
-    from aftercare.services import reminders_cancel_for_booking
-
+    """Cancel an active booking. The client may cancel only before the cut-off, and so may
+    staff acting on the client's request (``for_client``); the therapist and staff acting for
+    the business may cancel at any time. The apps above cancel the visit's reminders."""
     now = now or timezone.now()
-    is_client = actor is not None and actor.pk == booking.client.user_id
-    if is_client and not client_may_change(booking, now=now):
-        raise BookingChangeRefused(
-            _(
-                "Visits can be cancelled online up to %(hours)s hours before they start. "
-                "Please contact your therapist."
-            )
-            % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}
-        )
+    role = policy.actor_role(booking, actor)
+    policy.require_role(role, CLIENT, THERAPIST, STAFF)
+    if policy.change_rules_for(role, for_client=for_client):
+        policy.check_client_change(booking, action="cancel", now=now)
     with transaction.atomic():
-        booking = _transition(
+        return _transition(
             booking=booking,
             actor=actor,
             from_statuses=Booking.ACTIVE_STATUSES,
@@ -260,95 +355,98 @@ def booking_cancel(
             action="cancelled",
             reason=reason,
         )
-        reminders_cancel_for_booking(booking=booking)
-        _notify(booking, "cancelled")
-    return booking
 
 
 def _close_visit(
     *,
     booking: Booking,
     actor: User | None,
-    now: datetime | None,
+    now: dt.datetime | None,
     to_status: str,
     action: str,
     too_early: str,
-    then: Callable[..., object],
 ) -> Booking:
-    """End a confirmed visit that has started (completed or no-show) and, in the same
-    transaction, run the aftercare step that goes with it."""
+    """End a confirmed visit that has started (completed or no-show); the apps above do what
+    goes with it (aftercare) in the same transaction, through ``booking_changed``."""
+    policy.require_role(policy.actor_role(booking, actor), THERAPIST, STAFF)
     now = now or timezone.now()
     if booking.starts_at > now:
         raise BookingChangeRefused(too_early)
     with transaction.atomic():
-        booking = _transition(
+        return _transition(
             booking=booking,
             actor=actor,
             from_statuses=(Booking.Status.CONFIRMED,),
             to_status=to_status,
             action=action,
         )
-        then(booking=booking)
-    return booking
 
 
 def booking_complete(
-    *, booking: Booking, actor: User | None, now: datetime | None = None
+    *, booking: Booking, actor: User | None, now: dt.datetime | None = None
 ) -> Booking:
-    """Mark a visit done and create its aftercare plan in the same transaction."""
-    from aftercare.services import aftercare_plan_create
-
+    """Mark a visit done (its aftercare plan is created in the same transaction)."""
     return _close_visit(
         booking=booking,
         actor=actor,
         now=now,
         to_status=Booking.Status.COMPLETED,
         action="completed",
-        too_early=_("A visit can be marked completed once it has started."),
-        then=aftercare_plan_create,
+        too_early=str(_("A visit can be marked completed once it has started.")),
     )
 
 
 def booking_mark_no_show(
-    *, booking: Booking, actor: User | None, now: datetime | None = None
+    *, booking: Booking, actor: User | None, now: dt.datetime | None = None
 ) -> Booking:
     """The client was not there: no aftercare for this visit."""
-    from aftercare.services import reminders_cancel_for_booking
-
     return _close_visit(
         booking=booking,
         actor=actor,
         now=now,
         to_status=Booking.Status.NO_SHOW,
         action="no_show",
-        too_early=_("A visit can be marked as a no-show once it has started."),
-        then=reminders_cancel_for_booking,
+        too_early=str(_("A visit can be marked as a no-show once it has started.")),
     )
 
 
 def booking_reschedule(
-    *, booking: Booking, actor: User | None, starts_at: datetime, now: datetime | None = None
+    *,
+    booking: Booking,
+    actor: User | None,
+    starts_at: dt.datetime,
+    now: dt.datetime | None = None,
+    for_client: bool = False,
 ) -> Booking:
     """Move a visit to a new time, atomically: the new time is checked and taken under the same
     locks as a new booking, in the same transaction that frees the old one, so the client never
-    ends up with neither or both."""
+    ends up with neither or both. The client (and staff on the client's request) may move a
+    visit only before the cut-off."""
     now = now or timezone.now()
-    is_client = actor is not None and actor.pk == booking.client.user_id
-    if is_client and not client_may_change(booking, now=now):
-        raise BookingChangeRefused(
-            _(
-                "Visits can be moved online up to %(hours)s hours before they start. "
-                "Please contact your therapist."
-            )
-            % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}
-        )
+    role = policy.actor_role(booking, actor)
+    policy.require_role(role, CLIENT, THERAPIST, STAFF)
+    if policy.change_rules_for(role, for_client=for_client):
+        policy.check_client_change(booking, action="move", now=now)
+    if timezone.is_naive(starts_at):
+        raise SlotUnavailable(_("That time is not valid."))
+    starts_at = starts_at.astimezone(dt.UTC)
     try:
-        with transaction.atomic():
-            therapist = TherapistProfile.objects.select_for_update().get(pk=booking.therapist_id)
-            client = ClientProfile.objects.select_for_update().get(pk=booking.client_id)
-            locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        with (
+            transaction.atomic(),
+            _calendar_lock(therapist_id=booking.therapist_id, client_id=booking.client_id) as (
+                therapist,
+                client,
+            ),
+        ):
+            locked = (
+                Booking.objects.select_for_update(no_key=True)
+                .select_related("service", "client__user", "therapist__user")
+                .get(pk=booking.pk)
+            )
             if not locked.is_active:
                 raise BookingChangeRefused(_("This visit can no longer be moved."))
+            if not therapist.is_approved:
+                raise TherapistUnavailable()
             slots = available_slots(
                 therapist=therapist,
                 service=locked.service,
@@ -361,12 +459,14 @@ def booking_reschedule(
             if starts_at not in slots:
                 raise SlotUnavailable()
             previous_start = locked.starts_at
-            # Read the length before moving the start: ``duration`` is ends_at - starts_at.
             duration = locked.duration
-            locked.starts_at = starts_at
-            locked.ends_at = starts_at + duration
-            locked.sequence += 1
-            locked.save(update_fields=["starts_at", "ends_at", "sequence", "updated_at"])
+            Booking.objects.filter(pk=locked.pk).update(
+                starts_at=starts_at,
+                ends_at=starts_at + duration,
+                sequence=F("sequence") + 1,
+                updated_at=timezone.now(),
+            )
+            locked.refresh_from_db()
             _record(
                 locked,
                 actor=actor,
@@ -374,7 +474,8 @@ def booking_reschedule(
                 from_status=locked.status,
                 from_starts_at=previous_start,
             )
-            _notify(locked, "rescheduled")
     except IntegrityError as exc:
         raise SlotUnavailable() from exc
+    except OperationalError as exc:
+        raise _busy(exc) from exc
     return locked

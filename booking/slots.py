@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from therapists.geo import Point, distance_km
+from core.geo import Point, distance_km
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,7 @@ from booking.forms import (
     parse_slot,
 )
 from booking.models import Booking
-from booking.notifications import PREPARE_AT_HOME, policy_text
-from booking.selectors import SlotOffer, available_slots, earliest_slots
+from booking.selectors import SlotOffer, available_slots, bookable_therapists, earliest_slots
 from booking.services import (
     BookingChangeRefused,
     SlotUnavailable,
@@ -55,8 +54,13 @@ from booking.services import (
     cancellation_deadline,
     client_may_change,
 )
-from booking.templatetags.booking_tags import local_label, slot_value, zone_for
+from booking.templatetags.booking_tags import slot_value
+from booking.wording import PREPARE_AT_HOME, policy_text
+from clients.care_flags import care_flags
 from clients.models import ClientProfile
+from clients.selectors import client_profile_for, intake_status
+from core.timefmt import local_label
+from core.zones import zone_for
 from therapists.models import Modality, Service, TherapistProfile
 
 # How many days the slot picker shows at once, and how many "first available" offers.
@@ -71,8 +75,6 @@ API_MAX_DAYS = 31
 
 
 def _client_for(user: Any) -> ClientProfile | None:
-    from clients.selectors import client_profile_for
-
     return client_profile_for(user=user)
 
 
@@ -340,8 +342,6 @@ def _who_step(
     for offer in offers:
         next_by_therapist.setdefault(offer.therapist.pk, offer.starts_at)
 
-    from booking.selectors import bookable_therapists
-
     therapists = bookable_therapists(modality=slug, postcode=postcode or None)
     services = {
         s.therapist_id: s
@@ -468,9 +468,6 @@ def review(request: HttpRequest) -> HttpResponse:
     if client is None:
         messages.info(request, _("First, your address: your therapist comes to you."))
         return redirect(_url("clients:profile_edit", {"next": here}))
-    from clients.care_flags import care_flags
-    from clients.selectors import intake_status
-
     status = intake_status(client=client)
     if status.intake is None:
         messages.info(

@@ -23,8 +23,8 @@ class _ReadOnlyMixin:
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
+    # Viewing needs the model's "view" permission like anything else in admin: a staff user
+    # without it sees no health data.
 
 
 @admin.register(ClientProfile)
@@ -134,10 +134,11 @@ class IntakeAdmin(_ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(IntakeAccessLog)
 class IntakeAccessLogAdmin(_ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("viewed_at", "viewer", "intake", "context")
-    list_filter = ("context", "viewed_at")
-    search_fields = ("viewer__email", "intake__client__user__email")
-    list_select_related = ("viewer", "intake__client__user")
+    list_display = ("viewed_at", "viewer", "client", "record", "intake", "context")
+    list_filter = ("record", "viewed_at")
+    search_fields = ("viewer__email", "client__user__email")
+    list_select_related = ("viewer", "client__user", "intake")
     date_hierarchy = "viewed_at"
-    fields = ("viewed_at", "viewer", "intake", "context")
+    show_full_result_count = False
+    fields = ("viewed_at", "viewer", "client", "record", "intake", "context")
     readonly_fields = fields

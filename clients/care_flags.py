@@ -10,16 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.body import REGIONS, region_label
-
-if TYPE_CHECKING:
-    from clients.models import Intake, PainArea
+from clients.models import Intake, PainArea
 
 INFO = "info"
 CAUTION = "caution"
@@ -45,10 +43,13 @@ class CareFlag:
         return {CLEARANCE: "danger", CAUTION: "warning", INFO: "info"}[self.level]
 
 
+def needs_clearance(*, intake: Intake) -> bool:
+    """Any screening answer means postponing or a doctor's clearance before treatment."""
+    return bool(intake.screening)
+
+
 def _screening_reason(condition: str) -> str:
     """Per condition: why it needs clearance (CARE.md "When not to treat")."""
-    from clients.models import Intake
-
     specific = {
         Intake.Screening.FEVER: _("Postpone until the fever or infection has passed."),
         Intake.Screening.SURGERY: _(
@@ -94,8 +95,6 @@ def care_flags(
     ``booking`` (optional) sets the reference date for the "long gap" rule to the visit's day;
     without it ``today`` (default: today in the current zone) is used.
     """
-    from clients.models import Intake
-
     flags: list[CareFlag] = []
 
     # --- Screening: any condition means postpone or get clearance (CARE.md "When not to treat").

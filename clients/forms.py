@@ -13,7 +13,7 @@ from clients.body import REGION_CHOICES, REGIONS
 from clients.models import ClientProfile, Intake
 from clients.selectors import client_local_today, pain_areas_sorted
 from clients.services import TEXT_LIMIT, PainAreaInput, postcode_not_found_message
-from therapists.geo import lookup_postcode, normalise_postcode
+from core.geo import lookup_postcode, normalise_postcode
 
 _PHONE_RE = re.compile(r"^[0-9+()./\-\s]+$")
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clients.body import REGION_CHOICES
-from therapists.geo import Point, point_or_none
-from therapists.models import validate_time_zone
+from core.geo import Point, point_or_none
+from core.zones import validate_time_zone
 
 
 class ClientProfile(models.Model):
@@ -161,17 +161,35 @@ class PainArea(models.Model):
 
 
 class IntakeAccessLog(models.Model):
-    """Who other than the client looked at an intake, and when."""
+    """Who other than the client looked at their health data (the intake, care flags, session
+    notes, feedback, progress, contact details for a visit), when, and where."""
 
-    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="access_log")
+    class Record(models.TextChoices):
+        INTAKE = "intake", _("Health intake and care flags")
+        NOTES = "notes", _("Session notes")
+        FEEDBACK = "feedback", _("Feedback after visits")
+        PROGRESS = "progress", _("Progress charts")
+        CONTACT = "contact", _("Phone and emergency contact")
+
+    client = models.ForeignKey(
+        ClientProfile, on_delete=models.CASCADE, related_name="health_access_log"
+    )
+    intake = models.ForeignKey(
+        Intake, on_delete=models.CASCADE, related_name="access_log", null=True, blank=True
+    )
+    record = models.CharField(
+        _("what"), max_length=16, choices=Record.choices, default=Record.INTAKE
+    )
     viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     viewed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     context = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-viewed_at"]
-        verbose_name = _("intake view")
-        verbose_name_plural = _("intake access log")
+        verbose_name = _("health data view")
+        verbose_name_plural = _("health data access log")
+        indexes = [models.Index(fields=["client", "-viewed_at"], name="accesslog_client_recent")]
 
     def __str__(self) -> str:
-        return f"{self.viewer} viewed {self.intake} at {self.viewed_at:%Y-%m-%d %H:%M}"
+        when = f"{self.viewed_at:%Y-%m-%d %H:%M}"
+        return f"{self.viewer} viewed {self.get_record_display()} of {self.client} at {when}"

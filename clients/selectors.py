@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.body import REGIONS, region_label
 from clients.models import ClientProfile, Intake, PainArea
+from clients.services import intake_view_record
+from core.zones import local_today, viewer_zone
 
-# A therapist sees a client's intake from a week before a visit until a month after it.
-VISIBLE_BEFORE_VISIT = dt.timedelta(days=7)
-VISIBLE_AFTER_VISIT = dt.timedelta(days=30)
 # The dashboard asks the client to review an intake older than about six months.
 INTAKE_REVIEW_AFTER = dt.timedelta(days=182)
 
@@ -59,32 +55,14 @@ def pain_areas_sorted(*, intake: Intake) -> list[PainArea]:
     return sorted(intake.pain_areas.all(), key=lambda a: _REGION_ORDER.get(a.region, 999))
 
 
-def intake_visible_to(*, intake: Intake, user: Any, now: dt.datetime | None = None) -> bool:
-    """Who may read an intake: the client themself; staff; and a therapist who has a visit with
-    this client (not cancelled or declined) starting between 30 days ago and 7 days ahead, that
-    is from a week before the visit until a month after it."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    profile = intake.client
-    if profile.user_id == user.pk:
-        return True
-    if user.is_staff:
-        return True
-    if not getattr(user, "is_therapist", False):
-        return False
-    from booking.models import Booking
-
-    now = now or timezone.now()
-    return (
-        Booking.objects.filter(
-            client_id=intake.client_id,
-            therapist__user_id=user.pk,
-            starts_at__gte=now - VISIBLE_AFTER_VISIT,
-            starts_at__lte=now + VISIBLE_BEFORE_VISIT,
-        )
-        .exclude(status__in=[Booking.Status.CANCELLED, Booking.Status.DECLINED])
-        .exists()
-    )
+def intake_for_viewer(*, pk: int, user: Any, context: str) -> Intake | None:
+    """The intake ``pk`` if ``user`` may see it now (the one health-data rule, asked through
+    Django's permissions), with the look written to the access log; else None."""
+    intake = Intake.objects.select_related("client__user").filter(pk=pk).first()
+    if intake is None or not user.has_perm("clients.view_health_record", intake.client):
+        return None
+    intake_view_record(intake=intake, viewer=user, context=context)
+    return intake
 
 
 @dataclass(frozen=True)
@@ -193,26 +171,11 @@ def intake_status(*, client: ClientProfile | None, now: dt.datetime | None = Non
     return IntakeStatus(state, intake)
 
 
-def viewer_time_zone(*, user: Any) -> zoneinfo.ZoneInfo:
-    """The zone to show times in for this viewer: their own profile's zone, else the site's."""
-    name = settings.TIME_ZONE
-    if getattr(user, "is_authenticated", False):
-        for attr in ("client_profile", "therapist_profile"):
-            try:
-                name = getattr(user, attr).time_zone
-                break
-            except ObjectDoesNotExist:
-                continue
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+def viewer_time_zone(*, user: Any) -> dt.tzinfo:
+    """The zone to show times in for this viewer (``core.zones.viewer_zone``)."""
+    return viewer_zone(user)
 
 
 def client_local_today(*, client: ClientProfile | None) -> dt.date:
     """Today's date where the client lives (used to refuse a 'last massage' in the future)."""
-    name = client.time_zone if client else settings.TIME_ZONE
-    try:
-        return timezone.localdate(timezone=zoneinfo.ZoneInfo(name))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return timezone.localdate()
+    return local_today(client)

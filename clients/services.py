@@ -17,9 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from clients.body import REGION_BY_SLUG
 from clients.models import ClientProfile, Intake, IntakeAccessLog, PainArea
-from clients.selectors import client_local_today
-from therapists.geo import lookup_postcode, normalise_postcode
-from therapists.models import validate_time_zone
+from core.geo import lookup_postcode, normalise_postcode
+from core.zones import local_today, validate_time_zone
 
 TEXT_LIMIT = 2000  # goals, medications, other notes (the models' max_length)
 
@@ -136,7 +135,7 @@ def _validate_intake(
         err("last_massage_on", _("Give a date or tick “never”, not both."))
     if not never_had_massage and last_massage_on is None:
         err("last_massage_on", _("Give the date of your last massage, or tick “never”."))
-    if last_massage_on and last_massage_on > client_local_today(client=client):
+    if last_massage_on and last_massage_on > local_today(client):
         err("last_massage_on", _("The date of your last massage cannot be in the future."))
     for field, value in texts.items():
         if len(value) > TEXT_LIMIT:
@@ -236,9 +235,29 @@ def intake_create(
     return intake
 
 
-def intake_view_record(*, intake: Intake, viewer: User, context: str) -> IntakeAccessLog | None:
-    """Log that ``viewer`` saw ``intake`` (``context`` says where: "intake_detail", "admin",
-    "visit"). The client reading their own intake is not logged."""
-    if viewer.pk == intake.client.user_id:
+def health_view_record(
+    *,
+    client: ClientProfile,
+    viewer: User,
+    record: str,
+    context: str,
+    intake: Intake | None = None,
+) -> IntakeAccessLog | None:
+    """Log that ``viewer`` saw ``record`` of ``client``'s health data (``context`` says where:
+    "intake_detail", "visit", "admin" …). The client reading their own is not logged."""
+    if viewer.pk == client.user_id:
         return None
-    return IntakeAccessLog.objects.create(intake=intake, viewer=viewer, context=context[:100])
+    return IntakeAccessLog.objects.create(
+        client=client, intake=intake, record=record, viewer=viewer, context=context[:100]
+    )
+
+
+def intake_view_record(*, intake: Intake, viewer: User, context: str) -> IntakeAccessLog | None:
+    """Log that ``viewer`` saw ``intake`` (see :func:`health_view_record`)."""
+    return health_view_record(
+        client=intake.client,
+        viewer=viewer,
+        record=IntakeAccessLog.Record.INTAKE,
+        context=context,
+        intake=intake,
+    )

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -19,13 +19,13 @@ from clients.selectors import (
     client_profile_for,
     intake_changes,
     intake_current,
+    intake_for_viewer,
     intake_history,
     intake_previous,
-    intake_visible_to,
     pain_areas_sorted,
     viewer_time_zone,
 )
-from clients.services import client_profile_save, intake_create, intake_view_record
+from clients.services import client_profile_save, intake_create
 
 
 def _require_client(request: HttpRequest) -> User:
@@ -111,11 +111,10 @@ def intake_edit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def intake_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    intake = get_object_or_404(Intake.objects.select_related("client__user"), pk=pk)
     # Someone not allowed gets the same answer as for an intake that does not exist.
-    if not intake_visible_to(intake=intake, user=request.user):
+    intake = intake_for_viewer(pk=pk, user=request.user, context="intake_detail")
+    if intake is None:
         raise Http404
-    intake_view_record(intake=intake, viewer=request.user, context="intake_detail")  # type: ignore[arg-type]
     previous = intake_previous(intake=intake)
     areas = pain_areas_sorted(intake=intake)
     is_owner = intake.client.user_id == request.user.pk

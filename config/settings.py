@@ -65,11 +65,13 @@ THIRD_PARTY_APPS = [
     "django_celery_beat",
 ]
 LOCAL_APPS = [
+    "core",
     "accounts",
     "therapists",
     "clients",
     "booking",
     "aftercare",
+    "portal",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -134,6 +136,9 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # --- Accounts ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # Object permissions from predicates (django-rules): who may see a client's health data
+    # is one rule, in booking.privacy, asked as user.has_perm("clients.view_health_record", c).
+    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -269,6 +274,9 @@ BOOKING_SLOT_STEP_MINUTES = env.int("BOOKING_SLOT_STEP_MINUTES", default=15)
 BOOKING_HORIZON_WEEKS = env.int("BOOKING_HORIZON_WEEKS", default=8)
 BOOKING_CANCEL_CUTOFF_HOURS = env.int("BOOKING_CANCEL_CUTOFF_HOURS", default=24)
 CARE_LONG_GAP_WEEKS = env.int("CARE_LONG_GAP_WEEKS", default=6)
+# How long a booking waits for another booking of the same therapist before it answers "busy,
+# try again" (PostgreSQL's lock_timeout; SQLite waits up to its own busy timeout).
+BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
 
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -2,15 +2,22 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+import portal.urls
+import therapists.urls
 from config import views
+
+# The therapists namespace is made of the therapist app's own pages and the portal's pages
+# that show therapists with other apps' data (free times, visits); the profile's catch-all
+# slug comes last.
+therapists_namespace = (therapists.urls.urlpatterns + portal.urls.therapist_pages, "therapists")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("", include("accounts.urls")),
-    path("", include("therapists.urls")),
+    path("", include(portal.urls.account_pages)),
+    path("", include(therapists_namespace)),
     path("", include("clients.urls")),
     path("", include("booking.urls")),
     path("", include("aftercare.urls")),

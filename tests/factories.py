@@ -103,6 +103,18 @@ class ClientProfileFactory(factory.django.DjangoModelFactory):
     access_notes = "Buzzer 4B, lift to the 4th floor."
 
 
+class BookableClientFactory(ClientProfileFactory):
+    """A client who can book: an address and a current intake with nothing to clear."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def intake(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            IntakeFactory(client=obj, **kwargs)
+
+
 class IntakeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Intake

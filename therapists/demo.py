@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from accounts.demo import ensure_user
 from accounts.models import User
-from therapists.geo import lookup_postcode
+from core.geo import lookup_postcode
 from therapists.models import Modality, Service, TherapistProfile, TimeOff
 from therapists.services import time_off_add_block, time_off_add_days, weekly_hours_replace
 

@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TherapistSignupForm as AccountsTherapistSignupForm
-from therapists.geo import Point, lookup_postcode, normalise_postcode
+from core.geo import Point, lookup_postcode, normalise_postcode
 from therapists.models import Modality, Service, TherapistProfile, WeeklyHours
 from therapists.services import therapist_profile_create_pending
 

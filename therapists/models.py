@@ -5,19 +5,14 @@ import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from therapists.geo import Point, point_or_none
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+from core.geo import Point, point_or_none
+from core.zones import validate_time_zone
 
 
 def new_calendar_token() -> str:

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageOps
 
 from accounts.models import User
-from therapists.geo import Point
+from core.geo import Point
 from therapists.models import (
     DateOverride,
     Modality,

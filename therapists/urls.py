@@ -7,7 +7,6 @@ app_name = "therapists"
 # Fixed paths come before "therapists/<slug>/"; services.RESERVED_SLUGS keeps profile slugs
 # from shadowing them.
 urlpatterns = [
-    path("therapists/", views.directory, name="directory"),
     path("therapists/signup/", views.signup, name="signup"),
     path("therapists/me/profile/", views.profile_edit, name="profile_edit"),
     path("therapists/me/hours/", views.hours, name="hours"),
@@ -23,10 +22,6 @@ urlpatterns = [
     path("therapists/me/services/<int:pk>/", views.service_edit, name="service_edit"),
     path("therapists/me/services/<int:pk>/delete/", views.service_delete, name="service_delete"),
     path("therapists/me/calendar/", views.calendar, name="calendar"),
-    path("therapists/me/calendar/events/", views.calendar_events, name="calendar_events"),
     path("therapists/me/calendar/block/", views.calendar_block, name="calendar_block"),
     path("therapists/me/calendar/reset-link/", views.feed_reset, name="feed_reset"),
-    path("therapists/feed/<str:token>.ics", views.feed, name="feed"),
-    path("therapists/visits/<int:pk>/", views.visit, name="visit"),
-    path("therapists/<slug:slug>/", views.profile, name="profile"),
 ]

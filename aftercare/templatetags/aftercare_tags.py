@@ -1,5 +1,6 @@
-"""Template tags other apps' pages use to show aftercare: the client's dashboard panel, the
-progress charts, a therapist's rating, and the aftercare box on the therapist's visit page."""
+"""Template tags for aftercare panels: the client's own dashboard panel, a therapist's public
+rating, and filters to show reminders. Health data reaches other people's pages only through
+the selectors (``aftercare.selectors``), which apply the health-data rule and log the look."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 from django import template
 
 from clients.body import region_label
+from clients.selectors import client_profile_for
 
 from .. import selectors
-from ..charts import AreaChart
 from ..messages import client_tz, local_label
 from ..models import Reminder
 
@@ -20,20 +21,10 @@ register = template.Library()
 @register.simple_tag
 def aftercare_dashboard(user: Any) -> selectors.DashboardPanel | None:
     """``{% aftercare_dashboard user as panel %}``: None unless ``user`` is a client."""
-    from clients.selectors import client_profile_for
-
     client = client_profile_for(user=user)
     if client is None:
         return None
     return selectors.dashboard_panel(client=client)
-
-
-@register.simple_tag
-def aftercare_progress(client: Any) -> list[AreaChart]:
-    """``{% aftercare_progress client as charts %}``; the includer decides who may see it."""
-    if client is None:
-        return []
-    return selectors.progress_for_client(client=client)
 
 
 @register.simple_tag
@@ -44,25 +35,6 @@ def therapist_rating(therapist: Any) -> dict[str, Any]:
         "average": rating.average,
         "count": rating.count,
         "reviews": selectors.therapist_reviews(therapist=therapist),
-    }
-
-
-@register.simple_tag
-def visit_aftercare(booking: Any, user: Any) -> dict[str, Any]:
-    """For the therapist's visit page: may ``user`` write/read this visit's notes, the notes
-    and feedback they may read about this client, and this visit's reminders."""
-    access = selectors.note_access(booking=booking, user=user)
-    reminders = list(booking.reminders.order_by("due_at")) if access else []
-    return {
-        "access": access,
-        "note": getattr(booking, "session_note", None) if access else None,
-        "history": list(
-            selectors.notes_visible_to(client=booking.client, user=user).exclude(booking=booking)[
-                :5
-            ]
-        ),
-        "feedback": list(selectors.feedback_visible_to(client=booking.client, user=user)[:5]),
-        "reminders": reminders,
     }
 
 

@@ -6,35 +6,18 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from booking.models import Booking
+from booking.selectors import bookings_for_client
+from booking.services import client_may_change
+from clients.selectors import client_profile_for
+from core.timefmt import TIME_FORMAT, local_label
+from core.zones import zone_for
 
 register = template.Library()
-
-# "Mon 7 Dec, 10:00 EST": short, unambiguous on a phone, and the zone is always named.
-SLOT_FORMAT = "D j M, H:i T"
-
-
-def zone_for(value: Any) -> tzinfo:
-    """A tzinfo from a zone, a zone name, or an object with ``time_zone`` (client or
-    therapist profile); the site's zone when nothing usable is given."""
-    if isinstance(value, tzinfo):
-        return value
-    name = getattr(value, "time_zone", value) or settings.TIME_ZONE
-    try:
-        return zoneinfo.ZoneInfo(str(name))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def local_label(moment: datetime, zone: Any, fmt: str = SLOT_FORMAT) -> str:
-    """``moment`` as wall time in ``zone``, with the zone's abbreviation."""
-    return date_format(timezone.localtime(moment, zone_for(zone)), fmt)
 
 
 @register.filter
@@ -50,7 +33,7 @@ def time_in_zone(moment: datetime | None, zone: Any) -> str:
     """Just the time with the zone: "10:00 EST"."""
     if moment is None:
         return ""
-    return local_label(moment, zone, "H:i T")
+    return local_label(moment, zone, TIME_FORMAT)
 
 
 @register.filter
@@ -121,9 +104,6 @@ PAST_SHOWN = 10
 @register.simple_tag
 def client_visits(user: Any) -> VisitsPanel:
     """``{% client_visits user as panel %}``: the client's upcoming and recent visits."""
-    from booking.selectors import bookings_for_client
-    from clients.selectors import client_profile_for
-
     profile = client_profile_for(user=user)
     if profile is None:
         return VisitsPanel(zone=zone_for(None))
@@ -143,6 +123,4 @@ def client_visits(user: Any) -> VisitsPanel:
 
 @register.filter
 def may_change(booking: Booking) -> bool:
-    from booking.services import client_may_change
-
     return client_may_change(booking)

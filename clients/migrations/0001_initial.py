@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import therapists.models
+import core.zones
 
 
 class Migration(migrations.Migration):
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         default="America/New_York",
                         max_length=64,
-                        validators=[therapists.models.validate_time_zone],
+                        validators=[core.zones.validate_time_zone],
                         verbose_name="time zone",
                     ),
                 ),

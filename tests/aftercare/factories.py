@@ -30,6 +30,24 @@ def past_visit(
     return factories.BookingFactory(starts_at=starts, status=status, intake=intake, **kwargs)
 
 
+def delivered(reminder: Reminder):
+    """The e-mail the client receives for ``reminder``: the dispatcher sends it at its due
+    time, and this returns the message from the mail outbox (not the row's stored copy)."""
+    from django.core import mail
+
+    from core import delivery
+
+    before = len(mail.outbox)
+    delivery.dispatch_one("reminders", reminder.pk, now=reminder.due_at + dt.timedelta(minutes=1))
+    sent = [
+        m
+        for m in mail.outbox[before:]
+        if m.extra_headers.get("X-HomeKnots-Reminder") == str(reminder.pk)
+    ]
+    assert len(sent) == 1, f"reminder {reminder.pk} was not delivered"
+    return sent[0]
+
+
 class SessionNoteFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SessionNote
@@ -54,5 +72,5 @@ class ReminderFactory(factory.django.DjangoModelFactory):
     kind = Reminder.Kind.CHECK_IN
     due_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=5))
     next_attempt_at = factory.SelfAttribute("due_at")
-    subject = "Checking in: how are you feeling?"
-    body = factory.Sequence(lambda n: f"Reminder text {n}.")
+    subject = ""
+    body = ""

@@ -10,10 +10,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from aftercare import dispatch, services
+from aftercare import services
 from aftercare.models import Reminder
 from aftercare.tasks import dispatch_due_reminders
 from booking.models import Booking
+from core import delivery
 from tests import factories
 from tests.aftercare.factories import ReminderFactory, SessionNoteFactory, past_visit
 
@@ -150,18 +151,18 @@ def test_a_failed_send_is_retried_with_backoff_then_marked_failed(settings):
     assert BrokenBackend.calls == 1
 
     moment = now
-    for _attempt in range(dispatch.MAX_ATTEMPTS - 1):
+    for _attempt in range(delivery.MAX_ATTEMPTS - 1):
         reminder.refresh_from_db()
         moment = reminder.next_attempt_at
         services.reminders_dispatch_due(now=moment)
     reminder.refresh_from_db()
-    assert BrokenBackend.calls == dispatch.MAX_ATTEMPTS
+    assert BrokenBackend.calls == delivery.MAX_ATTEMPTS
     assert reminder.status == Reminder.Status.FAILED
-    assert reminder.attempts == dispatch.MAX_ATTEMPTS
+    assert reminder.attempts == delivery.MAX_ATTEMPTS
     # The back-off doubled each time.
-    assert dispatch.backoff(1) == dt.timedelta(minutes=1)
-    assert dispatch.backoff(4) == dt.timedelta(minutes=8)
-    assert dispatch.backoff(20) == dt.timedelta(hours=1)
+    assert delivery.backoff(1) == dt.timedelta(minutes=1)
+    assert delivery.backoff(4) == dt.timedelta(minutes=8)
+    assert delivery.backoff(20) == dt.timedelta(hours=1)
 
 
 def test_staff_can_retry_a_failed_reminder_from_the_admin(client, staff_user):
@@ -259,29 +260,22 @@ def test_no_follow_up_when_the_client_already_booked_the_next_visit():
 
 
 def test_a_claim_taken_by_another_worker_is_not_sent_again():
-    """The conditional UPDATE (used where there is no SKIP LOCKED): the loser's count is 0."""
+    """The conditional UPDATE claim (the same on every database): the loser wins nothing."""
     reminder = ReminderFactory()
     now = timezone.now()
-    assert Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.PENDING).update(
-        status=Reminder.Status.SENDING, claimed_at=now, claim_token="other-worker"
-    )
+    assert delivery.claim(Reminder, now=now, worker="other-worker") is not None
 
-    dispatch._send_one_claimed(
-        reminder.pk,
-        now=now,
-        mailer=dispatch._Mailer(),
-        worker="me",
-        result=dispatch.DispatchResult(),
-    )
+    assert delivery.claim(Reminder, now=now, worker="me") is None
+    assert delivery.dispatch_one("reminders", reminder.pk, now=now).sent == 0
 
     assert mail.outbox == []
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.claim_token) == (Reminder.Status.SENDING, "other-worker")
+    assert (reminder.status, reminder.sent_by) == (Reminder.Status.SENDING, "other-worker")
 
 
 def test_a_claim_abandoned_by_a_dead_worker_is_sent_after_the_lease():
     reminder = ReminderFactory()
-    long_ago = timezone.now() - dispatch.CLAIM_LEASE - dt.timedelta(seconds=1)
+    long_ago = timezone.now() - delivery.CLAIM_LEASE - dt.timedelta(seconds=1)
     Reminder.objects.filter(pk=reminder.pk).update(
         status=Reminder.Status.SENDING, claimed_at=long_ago, claim_token="dead-worker"
     )

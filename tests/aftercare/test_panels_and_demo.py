@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.template.loader import render_to_string
 
-from aftercare import services
+from aftercare import selectors, services
 from aftercare.models import Feedback, Reminder, SessionNote
 from tests import factories
 from tests.aftercare.factories import SessionNoteFactory, past_visit
@@ -41,13 +41,14 @@ def test_the_visit_panel_shows_notes_only_to_those_who_may_read_them():
     note = SessionNoteFactory(advice="Heat for the stiffness.")
     services.aftercare_plan_create(booking=note.booking)
 
-    mine = render_to_string(
-        "aftercare/_visit_aftercare.html", {"booking": note.booking, "user": note.therapist.user}
-    )
-    stranger = render_to_string(
-        "aftercare/_visit_aftercare.html",
-        {"booking": note.booking, "user": factories.TherapistProfileFactory().user},
-    )
+    def panel(user):
+        ac = selectors.visit_aftercare(booking=note.booking, user=user)
+        return render_to_string(
+            "aftercare/_visit_aftercare.html", {"booking": note.booking, "ac": ac}
+        )
+
+    mine = panel(note.therapist.user)
+    stranger = panel(factories.TherapistProfileFactory().user)
 
     assert "Heat for the stiffness." in mine
     assert "Edit the notes" in mine

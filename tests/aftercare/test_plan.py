@@ -15,7 +15,7 @@ from aftercare.models import Reminder
 from booking.models import Booking
 from clients.models import Intake
 from tests import factories
-from tests.aftercare.factories import SessionNoteFactory, past_visit
+from tests.aftercare.factories import SessionNoteFactory, delivered, past_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -53,18 +53,18 @@ def test_it_creates_four_reminders_timed_from_the_visits_end():
 def test_it_writes_every_reminder_from_care_md():
     plan = _plan(past_visit())
 
-    assert "Drink plenty of water today and tomorrow" in plan[Reminder.Kind.WATER].body
-    next_day = plan[Reminder.Kind.NEXT_DAY].body
+    assert "Drink plenty of water today and tomorrow" in delivered(plan[Reminder.Kind.WATER]).body
+    next_day = delivered(plan[Reminder.Kind.NEXT_DAY]).body
     assert "2–3 days" in next_day
     assert "20 minutes on, 20 minutes off" in next_day
     assert "Heat eases general stiffness" in next_day
     assert "stretching" in next_day
     assert "/aftercare/visits/" in next_day  # the feedback link
-    check_in = plan[Reminder.Kind.CHECK_IN].body
+    check_in = delivered(plan[Reminder.Kind.CHECK_IN]).body
     assert "about 5 days" in check_in
     assert "see a doctor" in check_in
     assert "unusual place" in check_in
-    follow_up = plan[Reminder.Kind.FOLLOW_UP].body
+    follow_up = delivered(plan[Reminder.Kind.FOLLOW_UP]).body
     assert "thirty minutes every other week does more good than an hour once a month" in follow_up
     assert "14 days" in follow_up
 
@@ -74,11 +74,14 @@ def test_it_tells_a_first_timer_soreness_is_more_likely():
     intake = factories.IntakeFactory(client=client, never_had_massage=True, last_massage_on=None)
     plan = _plan(past_visit(intake=intake))
 
-    assert "more likely after a first massage" in plan[Reminder.Kind.WATER].body
-    assert "Soreness is most likely after a first massage" in plan[Reminder.Kind.NEXT_DAY].body
+    assert "more likely after a first massage" in delivered(plan[Reminder.Kind.WATER]).body
+    assert (
+        "Soreness is most likely after a first massage"
+        in delivered(plan[Reminder.Kind.NEXT_DAY]).body
+    )
     # A returning client is not told the same.
     other = _plan(past_visit())
-    assert "first massage" not in other[Reminder.Kind.NEXT_DAY].body
+    assert "first massage" not in delivered(other[Reminder.Kind.NEXT_DAY]).body
 
 
 def test_it_tells_a_client_after_a_long_gap_it_is_like_a_first_massage_again():
@@ -88,8 +91,11 @@ def test_it_tells_a_client_after_a_long_gap_it_is_like_a_first_massage_again():
     )
     plan = _plan(past_visit(intake=intake))
 
-    assert "each one is a bit like a first massage again" in plan[Reminder.Kind.NEXT_DAY].body
-    assert "after a long gap" in plan[Reminder.Kind.WATER].body
+    assert (
+        "each one is a bit like a first massage again"
+        in delivered(plan[Reminder.Kind.NEXT_DAY]).body
+    )
+    assert "after a long gap" in delivered(plan[Reminder.Kind.WATER]).body
 
 
 def test_it_reminds_a_client_with_fibromyalgia_that_light_pressure_works_best():
@@ -98,10 +104,10 @@ def test_it_reminds_a_client_with_fibromyalgia_that_light_pressure_works_best():
     plan = _plan(past_visit(intake=intake))
 
     assert "With fibromyalgia, gentle, light pressure usually works best" in (
-        plan[Reminder.Kind.NEXT_DAY].body
+        delivered(plan[Reminder.Kind.NEXT_DAY]).body
     )
     other = _plan(past_visit())
-    assert "fibromyalgia" not in other[Reminder.Kind.NEXT_DAY].body
+    assert "fibromyalgia" not in delivered(other[Reminder.Kind.NEXT_DAY]).body
 
 
 def test_it_names_the_treated_areas_from_the_session_notes():
@@ -110,7 +116,7 @@ def test_it_names_the_treated_areas_from_the_session_notes():
     )
     plan = _plan(note.booking)
 
-    body = plan[Reminder.Kind.NEXT_DAY].body
+    body = delivered(plan[Reminder.Kind.NEXT_DAY]).body
     assert "your upper back (right) and neck, back" in body
     assert "Shoulder rolls." in body
 
@@ -119,10 +125,12 @@ def test_it_names_the_intake_areas_until_notes_are_written_then_updates_the_plan
     client = factories.ClientProfileFactory()
     intake = factories.IntakeFactory(client=client)
     factories.PainAreaFactory(intake=intake, region="lower-back", intensity=6, refers_to=[])
-    booking = past_visit(intake=intake)
-    plan = _plan(booking)
-    assert "your lower back" in plan[Reminder.Kind.NEXT_DAY].body
+    without_notes = past_visit(intake=intake, hours_ago=30)
+    plan = _plan(without_notes)
+    assert "your lower back" in delivered(plan[Reminder.Kind.NEXT_DAY]).body
 
+    booking = past_visit(intake=intake)
+    _plan(booking)
     services.session_note_save(
         booking=booking,
         therapist=booking.therapist,
@@ -133,7 +141,7 @@ def test_it_names_the_intake_areas_until_notes_are_written_then_updates_the_plan
 
     refreshed = {r.kind: r for r in Reminder.objects.filter(booking=booking)}
     assert Reminder.objects.filter(booking=booking).count() == 4
-    body = refreshed[Reminder.Kind.NEXT_DAY].body
+    body = delivered(refreshed[Reminder.Kind.NEXT_DAY]).body
     assert "your calf (left)" in body
     assert "lower back" not in body
     assert "deeper work is more likely to leave you sore" in body
@@ -141,7 +149,7 @@ def test_it_names_the_intake_areas_until_notes_are_written_then_updates_the_plan
     end_day = timezone.localtime(booking.ends_at, tz).date()
     due = timezone.localtime(refreshed[Reminder.Kind.FOLLOW_UP].due_at, tz)
     assert due.date() == end_day + dt.timedelta(days=21)
-    assert "21 days" in refreshed[Reminder.Kind.FOLLOW_UP].body
+    assert "21 days" in delivered(refreshed[Reminder.Kind.FOLLOW_UP]).body
 
 
 def test_it_never_duplicates_a_plan_created_twice():
@@ -248,8 +256,10 @@ def test_reminder_schedule_keeps_one_visit_reminder_and_moves_it_with_the_visit(
         booking=booking,
     )
     assert reminder.stale_after == booking.starts_at
-    assert "comes to you tomorrow" in reminder.body
-    assert "alcohol" in reminder.body
+    message = delivered(reminder)
+    assert "comes to you tomorrow" in message.body
+    assert "alcohol" in message.body
+    assert booking.access_notes in message.body
 
     moved_due = first_due + dt.timedelta(days=2)
     again = services.reminder_schedule(

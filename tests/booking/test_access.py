@@ -31,7 +31,7 @@ def booking(setup) -> Booking:
 
 @pytest.fixture
 def stranger(db):
-    other = factories.ClientProfileFactory()
+    other = factories.BookableClientFactory()
     factories.IntakeFactory(client=other)
     return other
 
@@ -123,7 +123,7 @@ def test_the_client_moves_their_own_booking_atomically(logged_in, booking, setup
 def test_moving_onto_a_taken_time_keeps_the_visit_and_says_so(logged_in, booking, setup):
     taken = first_slot(setup, index=12)
     booking_create(
-        client=factories.ClientProfileFactory(),
+        client=factories.BookableClientFactory(),
         therapist=setup.therapist,
         service=setup.service,
         starts_at=taken,
@@ -197,7 +197,7 @@ def test_a_signed_link_moves_the_visit_without_logging_in(client, booking, setup
 
 def test_a_link_for_one_booking_is_refused_for_another(client, booking, setup):
     other = booking_create(
-        client=factories.ClientProfileFactory(),
+        client=factories.BookableClientFactory(),
         therapist=setup.therapist,
         service=setup.service,
         starts_at=first_slot(setup, index=12),
@@ -308,7 +308,7 @@ def test_the_therapist_confirms_and_declines_pending_bookings(logged_in, setup):
         starts_at=first_slot(setup),
     )
     second = booking_create(
-        client=factories.ClientProfileFactory(),
+        client=factories.BookableClientFactory(),
         therapist=setup.therapist,
         service=setup.service,
         starts_at=first_slot(setup, index=12),

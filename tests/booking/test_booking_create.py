@@ -10,7 +10,9 @@ from django.db import IntegrityError, connection, connections, transaction
 from booking.models import Booking, BookingEvent
 from booking.services import (
     BookingChangeRefused,
+    ServiceNotOffered,
     SlotUnavailable,
+    TherapistUnavailable,
     booking_cancel,
     booking_confirm,
     booking_create,
@@ -41,7 +43,7 @@ def service(db):
 
 def book(service, client=None, starts_at=None, **kwargs):
     return booking_create(
-        client=client or factories.ClientProfileFactory(),
+        client=client or factories.BookableClientFactory(),
         therapist=service.therapist,
         service=service,
         starts_at=starts_at or at(10),
@@ -51,7 +53,7 @@ def book(service, client=None, starts_at=None, **kwargs):
 
 
 def test_it_books_a_free_slot_and_snapshots_what_was_agreed(service):
-    client = factories.ClientProfileFactory()
+    client = factories.BookableClientFactory()
     intake = factories.IntakeFactory(client=client)
     booking = book(service, client=client)
     booking.refresh_from_db()
@@ -91,9 +93,9 @@ def test_it_refuses_a_time_outside_hours_or_off_the_grid(service, start):
 
 def test_it_refuses_a_service_of_another_therapist(service):
     other = factories.ServiceFactory()
-    with pytest.raises(SlotUnavailable):
+    with pytest.raises(ServiceNotOffered):
         booking_create(
-            client=factories.ClientProfileFactory(),
+            client=factories.BookableClientFactory(),
             therapist=service.therapist,
             service=other,
             starts_at=at(10),
@@ -104,7 +106,7 @@ def test_it_refuses_a_service_of_another_therapist(service):
 def test_it_refuses_an_unapproved_therapist(service):
     service.therapist.approval = service.therapist.Approval.PENDING
     service.therapist.save()
-    with pytest.raises(SlotUnavailable):
+    with pytest.raises(TherapistUnavailable):
         book(service)
 
 
@@ -113,7 +115,7 @@ def test_an_expired_pending_booking_lets_its_slot_go(service):
     service.therapist.save()
     first = book(service)
     second = booking_create(
-        client=factories.ClientProfileFactory(),
+        client=factories.BookableClientFactory(),
         therapist=service.therapist,
         service=service,
         starts_at=at(10),
@@ -177,7 +179,7 @@ def test_rescheduling_onto_a_taken_slot_keeps_the_old_booking(service):
 
 
 def _race(service, n: int) -> tuple[list[Booking], list[Exception]]:
-    clients = [factories.ClientProfileFactory() for _ in range(n)]
+    clients = [factories.BookableClientFactory() for _ in range(n)]
     barrier = threading.Barrier(n)
     won: list[Booking] = []
     lost: list[Exception] = []

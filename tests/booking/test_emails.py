@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 from icalendar import Calendar
 
+from aftercare.services import visit_tomorrow_due_at as reminder_due_at
+from aftercare.tasks import dispatch_due_reminders
 from booking.models import Booking
-from booking.notifications import reminder_due_at
 from booking.services import (
     SlotUnavailable,
     booking_cancel,
@@ -191,7 +192,7 @@ def test_the_therapists_email_and_invite_carry_no_health_data(setup, commit):
     setup.intake.other_notes = "Private note"
     setup.intake.screening = [Intake.Screening.BLOOD_THINNERS]
     setup.intake.save()
-    book(setup, commit)
+    book(setup, commit, clearance_acknowledged=True)
     (message,) = to(setup.therapist.user.email)
     _calendar, event = event_of(message)
     everything = message.body + html_of(message) + message.attachments[0][1]
@@ -206,7 +207,7 @@ def test_nothing_is_sent_when_the_booking_fails(setup, commit):
     with pytest.raises(SlotUnavailable):
         commit(
             booking_create,
-            client=factories.ClientProfileFactory(),
+            client=factories.BookableClientFactory(),
             therapist=setup.therapist,
             service=setup.service,
             starts_at=taken.starts_at,
@@ -268,10 +269,14 @@ def test_a_confirmed_visit_gets_a_reminder_the_evening_before(setup, commit):
         timezone.localtime(booking.starts_at, booking.therapist.tz).date()
         - timezone.localtime(reminder.due_at, booking.therapist.tz).date()
     ) == dt.timedelta(days=1)
-    assert "massage table" in reminder.body
-    assert "Buzzer 4B" in reminder.body
-    assert "water" in reminder.body
-    assert "pressure" in reminder.body
+    # What the client receives: the e-mail the dispatcher sends at 18:00 the day before.
+    mail.outbox.clear()
+    dispatch_due_reminders.delay(now=(reminder.due_at + dt.timedelta(minutes=1)).isoformat())
+    (delivered,) = to(setup.client.user.email)
+    assert delivered.subject.startswith("Tomorrow:")
+    for words in ("massage table", "Buzzer 4B", "water", "pressure", "/visits/"):
+        assert words in delivered.body, words
+    assert delivered.extra_headers["Message-ID"] == reminder.message_id
 
 
 def test_the_reminder_moves_with_the_visit_and_goes_when_it_is_cancelled(setup, commit):

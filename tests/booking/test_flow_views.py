@@ -311,7 +311,7 @@ def test_a_taken_slot_shows_the_next_free_times_and_keeps_the_choices(logged_in,
     slot = first_slot(setup)
     # Someone else books it between the review page and the click.
     booking_create(
-        client=factories.ClientProfileFactory(),
+        client=factories.BookableClientFactory(),
         therapist=setup.therapist,
         service=setup.service,
         starts_at=slot,
@@ -417,10 +417,10 @@ def test_the_slot_step_costs_the_same_queries_however_busy_the_therapist_is(logg
     quiet = count()
     for index in range(0, 60, 6):
         booking_create(
-            client=factories.ClientProfileFactory(),
+            client=factories.BookableClientFactory(),
             therapist=setup.therapist,
             service=setup.service,
-            starts_at=first_slot(setup, client=factories.ClientProfileFactory(), index=index),
+            starts_at=first_slot(setup, client=factories.BookableClientFactory(), index=index),
         )
     assert count() == quiet
 

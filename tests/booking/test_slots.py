@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from booking.models import Booking
 from booking.selectors import available_slots, earliest_slots, next_free_slots
 from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
+from core.geo import Point
 from tests import factories
-from therapists.geo import Point
 from therapists.models import TimeOff, WeeklyHours
 from therapists.selectors import working_intervals
 

@@ -20,7 +20,7 @@ def pending(setup, index=0, client=None) -> Booking:
     setup.therapist.auto_confirm = False
     setup.therapist.save()
     return booking_create(
-        client=client or factories.ClientProfileFactory(),
+        client=client or factories.BookableClientFactory(),
         therapist=setup.therapist,
         service=setup.service,
         starts_at=first_slot(setup, index=index),
@@ -158,7 +158,7 @@ def test_the_dashboard_does_not_offer_online_changes_after_the_cutoff(logged_in,
 
 
 def test_the_dashboard_shows_only_the_clients_own_visits(logged_in, booked):
-    other = factories.ClientProfileFactory()
+    other = factories.BookableClientFactory()
     body = logged_in(other.user).get(reverse("dashboard")).content.decode()
     assert f'data-booking="{booked.pk}"' not in body
 
@@ -193,6 +193,7 @@ def test_the_history_partial_renders_for_the_therapists_visit_page(booked, setup
 
 def test_the_demo_seed_makes_past_and_upcoming_visits_once(db):
     from accounts import demo as accounts_demo
+    from aftercare import demo as aftercare_demo
     from booking import demo
     from clients import demo as clients_demo
     from therapists import demo as therapists_demo
@@ -201,6 +202,7 @@ def test_the_demo_seed_makes_past_and_upcoming_visits_once(db):
         module.seed(password="demo-pass-1234")
     demo.seed(password="demo-pass-1234")
     demo.seed(password="demo-pass-1234")
+    aftercare_demo.seed(password="demo-pass-1234")
     mine = Booking.objects.filter(client__user__email=demo.DEMO_CLIENT)
     completed = mine.filter(status=Booking.Status.COMPLETED)
     upcoming = mine.filter(status__in=Booking.ACTIVE_STATUSES, starts_at__gt=timezone.now())

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Booking
+from booking.privacy import health_access
 from clients.models import IntakeAccessLog
-from clients.selectors import intake_visible_to
 from clients.services import intake_view_record
 from tests.factories import (
     BookingFactory,
@@ -26,6 +26,11 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 SECRET = "Takes warfarin daily"
+
+
+def intake_visible_to(*, intake, user, now=None) -> bool:
+    """The one health-data rule, asked for this intake's client."""
+    return bool(health_access(user=user, client=intake.client, now=now))
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_it_shows_the_visit_with_address_notes_intake_and_flags(client, me, sens
     local = sensitive_booking.starts_at.astimezone(me.tz)
     assert local.strftime("%A %-d %B %Y, %-I:%M %p") in body
     assert IntakeAccessLog.objects.filter(
-        intake=sensitive_booking.intake, viewer=me.user, context="visit"
+        intake=sensitive_booking.intake, viewer=me.user, context=f"visit:{sensitive_booking.pk}"
     ).exists()
 
 

@@ -7,6 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import core.zones
 import therapists.models
 
 
@@ -106,7 +107,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         default="America/New_York",
                         max_length=64,
-                        validators=[therapists.models.validate_time_zone],
+                        validators=[core.zones.validate_time_zone],
                         verbose_name="time zone",
                     ),
                 ),

@@ -8,18 +8,7 @@ from django import template
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from therapists.selectors import TodayPanel, therapist_today
-
 register = template.Library()
-
-
-@register.simple_tag
-def therapist_today_panel(user: Any) -> TodayPanel | None:
-    """``{% therapist_today_panel user as panel %}``: today's and the coming week's visits."""
-    profile = getattr(user, "therapist_profile", None) if user.is_authenticated else None
-    if profile is None:
-        return None
-    return therapist_today(therapist=profile)
 
 
 @register.filter

@@ -1,0 +1,16 @@
+"""How booking tells the apps above it that a visit changed, without importing them.
+
+``booking_changed`` is sent by ``booking.services`` inside the transaction that makes the
+change, right after its history row is written, so what a receiver writes (aftercare's plan of
+reminders, the day-before reminder) commits or rolls back with the change: a completed visit
+never ends up without its aftercare. Receivers only write rows; anything slow (rendering,
+e-mail, a broker) happens after commit.
+
+Arguments: ``booking`` (as it is after the change), ``event`` (its ``BookingEvent``),
+``action`` ("created", "confirmed", "declined", "expired", "cancelled", "rescheduled",
+"completed", "no_show"), ``previous_status``, ``previous_starts_at``.
+"""
+
+from django.dispatch import Signal
+
+booking_changed = Signal()

@@ -1,0 +1,45 @@
+"""Words shared by the booking pages and e-mails: getting ready for a home visit, and the
+change policy. Each line traces back to docs/care-rules.md."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# What to get ready for a home visit (CARE.md "In-home visits", "Pressure", "Soreness and
+# aftercare", "When not to treat"). Shown on the review page, the visit page, the e-mails and
+# the day-before reminder.
+PREPARE_AT_HOME = [
+    gettext_lazy(
+        "Check your address and access notes (parking, stairs or lift, pets, entry code) so "
+        "your therapist can get in on time."
+    ),
+    gettext_lazy(
+        "Clear a space about 2 by 3 metres (7 by 10 feet) for the massage table, with room to "
+        "walk around it."
+    ),
+    gettext_lazy(
+        "Set the room the way you like it: warm, with the light, music or scents that help "
+        "you relax."
+    ),
+    gettext_lazy(
+        "Have water to hand: drink plenty after the visit, that day and the next, unless a "
+        "doctor has told you otherwise."
+    ),
+    gettext_lazy(
+        "Tell your therapist about the pressure you like, before and during the session. Some "
+        "discomfort is normal, but say so if it goes past about 7 out of 10."
+    ),
+    gettext_lazy(
+        "No alcohol before the visit, and tell your therapist if your health has changed "
+        "(a fever, a recent injury or surgery, new medication)."
+    ),
+]
+
+
+def policy_text() -> str:
+    return _(
+        "You can move or cancel this visit online up to %(hours)s hours before it starts. "
+        "After that, please contact your therapist directly."
+    ) % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}

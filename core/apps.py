@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Core"
+
+    def ready(self) -> None:
+        # Registers the outbox queue and the "rendered" builder with the dispatcher.
+        from core import outbox  # noqa: F401

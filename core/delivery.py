@@ -1,0 +1,412 @@
+"""The one dispatcher: sends every due row of every registered queue, each once.
+
+A *queue* is a table of :class:`core.models.Delivery` rows plus the code that loads, decides
+on and builds its messages (:class:`Queue`). Two are registered: the outbox (``core.outbox``)
+and the aftercare reminders (``aftercare.reminders``). Both go through the same claim
+protocol, on SQLite and on PostgreSQL alike:
+
+1. **claim** a batch with one conditional UPDATE::
+
+       UPDATE … SET status='sending', claim_token=:token
+        WHERE status='pending' AND id IN (SELECT id … WHERE status='pending'
+              AND next_attempt_at <= now ORDER BY next_attempt_at, id LIMIT :n
+              [FOR UPDATE SKIP LOCKED])
+
+   The rows that carry our token are ours; a row another dispatcher claimed first is not
+   (``SKIP LOCKED`` on PostgreSQL only keeps concurrent claimers from waiting on each other;
+   SQLite runs one write at a time). No transaction is held while mail is sent.
+2. **load** the batch with what building its messages needs, in a few bulk queries;
+3. per row: **decide** (no longer wanted → SKIPPED/CANCELLED), **build**, **send** over one
+   mail connection, then **mark** SENT with a conditional UPDATE on our token. On PostgreSQL
+   that UPDATE commits with ``synchronous_commit = off``: the worker does not wait for the WAL
+   flush, so the moment between the mail server's acceptance and the mark is one round trip.
+   A failed send is counted and retried with a back-off, FAILED after ``MAX_ATTEMPTS``.
+4. A worker that dies leaves its rows SENDING; after ``CLAIM_LEASE`` (longer than Celery's
+   hard time limit, so the worker is certainly gone) any dispatcher puts them back to PENDING.
+
+The guarantee is at-least-once with a duplicate only when a worker dies between the mail
+server's acceptance and the mark; every attempt carries the same Message-ID so mail systems
+that de-duplicate show it once (docs/reliability.md has the measured figure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core import mail
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from core.models import Delivery
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
+BACKOFF_BASE = dt.timedelta(minutes=1)
+BACKOFF_MAX = dt.timedelta(hours=1)
+CLAIM_LEASE = dt.timedelta(seconds=int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 120)) + 60)
+# One run stops claiming after this, well inside Celery's soft time limit; if rows remain due,
+# the task queues another run at once.
+TIME_BUDGET = dt.timedelta(seconds=45)
+BATCH = 50
+
+SEND = "send"
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8 … minutes after the n-th failed attempt, at most an hour."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    retrying: int = 0
+    failed: int = 0
+    recovered: int = 0
+    more: bool = False  # stopped on the time budget with due rows left
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return asdict(self)
+
+    def add(self, other: DispatchResult) -> None:
+        for name, value in asdict(other).items():
+            if name == "more":
+                self.more = self.more or bool(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+
+class Queue:
+    """One table of rows to send. Subclasses say how to load, decide and build."""
+
+    name: ClassVar[str]
+    model: ClassVar[type[Delivery]]
+
+    def load(self, rows: QuerySet[Any]) -> list[Any]:
+        """The claimed rows with what :meth:`decide` and :meth:`build` need, in bulk."""
+        return list(rows)
+
+    def decide(self, row: Any, *, now: dt.datetime) -> tuple[str, str]:
+        """(status, reason) the row should end in without sending, or (``SEND``, "")."""
+        if row.stale_after is not None and now > row.stale_after:
+            return Delivery.Status.SKIPPED, "stale"
+        return SEND, ""
+
+    def build(self, row: Any, *, now: dt.datetime) -> EmailMessage:
+        raise NotImplementedError
+
+    def sent_fields(self, row: Any, message: EmailMessage) -> dict[str, Any]:
+        """Extra columns to write with SENT (e.g. the subject as sent)."""
+        return {}
+
+    def skip_fields(self, row: Any, status: str, reason: str) -> dict[str, Any]:
+        return {}
+
+
+_QUEUES: dict[str, Queue] = {}
+
+
+def register(queue: Queue) -> Queue:
+    """Called from each app's ``AppConfig.ready``: the dispatcher imports no app."""
+    _QUEUES[queue.name] = queue
+    return queue
+
+
+def queues() -> dict[str, Queue]:
+    return dict(_QUEUES)
+
+
+def get_queue(name: str) -> Queue:
+    return _QUEUES[name]
+
+
+# --- Sending -----------------------------------------------------------------------------------
+
+
+class Mailer:
+    """One mail connection for a whole run (one SMTP session, not one per message), opened
+    again after an error so one bad send does not break the rest."""
+
+    def __init__(self) -> None:
+        self._connection: Any = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self._connection is None:
+            self._connection = mail.get_connection()
+            self._connection.open()
+        message.connection = self._connection
+        try:
+            sent = self._connection.send_messages([message])
+        except Exception:
+            self.close()
+            raise
+        if sent != 1:
+            self.close()
+            raise OSError("the mail backend did not accept the message")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # closing a broken SMTP session may fail too; nothing to keep
+                logger.warning("closing the mail connection failed", exc_info=True)
+            self._connection = None
+
+
+def _due(model: type[Delivery], now: dt.datetime) -> QuerySet[Any]:
+    return model._default_manager.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+
+
+def claim(
+    model: type[Delivery],
+    *,
+    now: dt.datetime,
+    worker: str,
+    limit: int = BATCH,
+    pk: int | None = None,
+) -> str | None:
+    """Claim up to ``limit`` due rows (or only row ``pk``) for this dispatcher. Returns the
+    claim token if any row was won, else None (nothing due, or another dispatcher won)."""
+    token = uuid.uuid4().hex
+    due = _due(model, now)
+    if pk is not None:
+        due = due.filter(pk=pk)
+    ids = due.order_by("next_attempt_at", "pk").values("pk")[:limit]
+    if connection.features.has_select_for_update_skip_locked:
+        ids = ids.select_for_update(skip_locked=True)
+    with transaction.atomic():
+        won = model._default_manager.filter(pk__in=ids, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.SENDING,
+            claim_token=token,
+            claimed_at=timezone.now(),
+            sent_by=worker,
+            updated_at=timezone.now(),
+        )
+    return token if won else None
+
+
+def _mark(held: QuerySet[Any], fields: dict[str, Any], *, fast: bool = False) -> int:
+    """A conditional UPDATE on our claim. ``fast``: do not wait for the WAL flush on
+    PostgreSQL; a killed worker cannot lose the mark (the server has it), only a crash of the
+    database server itself could, and then the row is sent again (same Message-ID)."""
+    if fast and connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            return held.update(**fields)
+    return held.update(**fields)
+
+
+def _failure_fields(row: Delivery, exc: BaseException, *, now: dt.datetime) -> dict[str, Any]:
+    attempts = row.attempts + 1
+    fields: dict[str, Any] = {
+        "attempts": attempts,
+        "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+        "sent_at": None,
+        "claim_token": "",
+        "claimed_at": None,
+        "updated_at": timezone.now(),
+    }
+    if attempts >= MAX_ATTEMPTS:
+        fields["status"] = Delivery.Status.FAILED
+        logger.error(
+            "%s %s failed for good after %s attempts: %s", row._meta.label, row.pk, attempts, exc
+        )
+    else:
+        fields["status"] = Delivery.Status.PENDING
+        fields["next_attempt_at"] = now + backoff(attempts)
+        logger.warning(
+            "%s %s send failed (attempt %s), retrying: %s", row._meta.label, row.pk, attempts, exc
+        )
+    return fields
+
+
+def _settle(
+    queue: Queue,
+    row: Any,
+    *,
+    token: str,
+    now: dt.datetime,
+    mailer: Mailer,
+    worker: str,
+    result: DispatchResult,
+) -> None:
+    held = queue.model._default_manager.filter(
+        pk=row.pk, status=Delivery.Status.SENDING, claim_token=token
+    )
+    try:
+        status, reason = queue.decide(row, now=now)
+        if status == SEND:
+            message = queue.build(row, now=now)
+    except Exception as exc:  # a bug in one message must not stop the others
+        logger.exception("%s %s could not be built", queue.name, row.pk)
+        _count_failure(held.update(**_failure_fields(row, exc, now=now)), row, result)
+        return
+    if status != SEND:
+        held.update(
+            status=status,
+            claim_token="",
+            updated_at=timezone.now(),
+            **queue.skip_fields(row, status, reason),
+        )
+        if status == Delivery.Status.CANCELLED:
+            result.cancelled += 1
+        else:
+            result.skipped += 1
+        return
+    headers = dict(message.extra_headers)
+    headers["Message-ID"] = row.message_id
+    message.extra_headers = headers
+    try:
+        mailer.send(message)
+    except Exception as exc:
+        _count_failure(held.update(**_failure_fields(row, exc, now=now)), row, result)
+        return
+    fields = {
+        "status": Delivery.Status.SENT,
+        "sent_at": now,
+        "sent_by": worker,
+        "attempts": F("attempts") + 1,
+        "last_error": "",
+        "claim_token": "",
+        "updated_at": timezone.now(),
+        **queue.sent_fields(row, message),
+    }
+    if _mark(held, fields, fast=True):
+        result.sent += 1
+    else:  # only if our claim was taken back as abandoned, which the lease makes impossible
+        logger.error("%s %s was sent but its claim had been released", queue.name, row.pk)
+
+
+def _count_failure(updated: int, row: Delivery, result: DispatchResult) -> None:
+    if not updated:
+        return
+    if row.attempts + 1 >= MAX_ATTEMPTS:
+        result.failed += 1
+    else:
+        result.retrying += 1
+
+
+def recover_abandoned(model: type[Delivery], *, now: dt.datetime | None = None) -> int:
+    """Rows left SENDING by a worker that died go back to PENDING."""
+    real_now = timezone.now()
+    return model._default_manager.filter(
+        status=Delivery.Status.SENDING, claimed_at__lt=real_now - CLAIM_LEASE
+    ).update(
+        status=Delivery.Status.PENDING,
+        claim_token="",
+        next_attempt_at=now or real_now,
+        last_error="The worker stopped while sending; it will be sent again.",
+        updated_at=real_now,
+    )
+
+
+def _send_claimed(
+    queue: Queue,
+    token: str,
+    *,
+    now: dt.datetime,
+    mailer: Mailer,
+    worker: str,
+    result: DispatchResult,
+    deadline: float | None = None,
+) -> None:
+    rows = queue.load(
+        queue.model._default_manager.filter(
+            status=Delivery.Status.SENDING, claim_token=token
+        ).order_by("next_attempt_at", "pk")
+    )
+    for i, row in enumerate(rows):
+        if deadline is not None and time.monotonic() > deadline:
+            # Give back what we claimed but did not reach: another run takes it at once.
+            left = [r.pk for r in rows[i:]]
+            queue.model._default_manager.filter(
+                pk__in=left, status=Delivery.Status.SENDING, claim_token=token
+            ).update(status=Delivery.Status.PENDING, claim_token="", claimed_at=None)
+            result.more = True
+            return
+        _settle(queue, row, token=token, now=now, mailer=mailer, worker=worker, result=result)
+
+
+def dispatch(
+    names: Sequence[str] | None = None,
+    *,
+    now: dt.datetime | None = None,
+    time_budget: dt.timedelta = TIME_BUDGET,
+    worker: str | None = None,
+    batch: int = BATCH,
+) -> DispatchResult:
+    """Send every row due at ``now`` (default: the clock, read again for each batch) in the
+    named queues (default: all). Safe to run any number of times, at the same time."""
+    worker = worker or worker_name()
+    chosen = [_QUEUES[n] for n in names] if names is not None else list(_QUEUES.values())
+    result = DispatchResult()
+    deadline = time.monotonic() + time_budget.total_seconds()
+    mailer = Mailer()
+    try:
+        for queue in chosen:
+            result.recovered += recover_abandoned(queue.model, now=now)
+            while True:
+                current = now or timezone.now()
+                if time.monotonic() > deadline:
+                    result.more = result.more or _due(queue.model, current).exists()
+                    break
+                token = claim(queue.model, now=current, worker=worker, limit=batch)
+                if token is None:
+                    break
+                _send_claimed(
+                    queue,
+                    token,
+                    now=current,
+                    mailer=mailer,
+                    worker=worker,
+                    result=result,
+                    deadline=deadline,
+                )
+    finally:
+        mailer.close()
+    if result.sent or result.skipped or result.failed or result.retrying or result.cancelled:
+        logger.info("dispatched: %s", result.as_dict())
+    return result
+
+
+def dispatch_one(queue_name: str, pk: int, *, now: dt.datetime | None = None) -> DispatchResult:
+    """Send one row now if it is due and nobody else holds it (the after-commit nudge)."""
+    queue = _QUEUES[queue_name]
+    result = DispatchResult()
+    current = now or timezone.now()
+    worker = worker_name()
+    token = claim(queue.model, now=current, worker=worker, limit=1, pk=pk)
+    if token is None:
+        return result
+    mailer = Mailer()
+    try:
+        _send_claimed(queue, token, now=current, mailer=mailer, worker=worker, result=result)
+    finally:
+        mailer.close()
+    return result
+
+
+def pending_count(names: Iterable[str] | None = None) -> int:
+    chosen = [_QUEUES[n] for n in names] if names is not None else list(_QUEUES.values())
+    return sum(
+        q.model._default_manager.filter(status=Delivery.Status.PENDING).count() for q in chosen
+    )

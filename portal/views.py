@@ -1,0 +1,267 @@
+"""Pages that gather several apps' data. Each view parses the request, calls the selectors of
+the apps it shows (which apply the rules, the health-data rule included), and renders; no
+view here decides a rule.
+
+The URL names stay those of the app a page belongs to (``therapists:visit``,
+``therapists:directory``, ``dashboard`` …): ``config/urls.py`` mounts these views into the
+apps' namespaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.models import User
+from aftercare import selectors as aftercare_selectors
+from booking import selectors as booking_selectors
+from booking.feeds import therapist_feed
+from booking.models import Booking
+from booking.privacy import health_view
+from clients.care_flags import care_flags
+from clients.models import IntakeAccessLog
+from clients.selectors import intake_changes, intake_current, intake_previous
+from core.zones import viewer_zone
+from therapists import selectors as therapist_selectors
+from therapists.decorators import therapist_required
+from therapists.forms import DirectoryFilterForm
+from therapists.models import Service, TherapistProfile
+
+DIRECTORY_PAGE_SIZE = 12
+
+
+# --- Dashboards ---------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Where each role lands after logging in."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.is_therapist:
+        profile = getattr(user, "therapist_profile", None)
+        panel = booking_selectors.therapist_today(therapist=profile) if profile else None
+        return render(
+            request, "accounts/dashboard_therapist.html", {"panel": panel, "profile": profile}
+        )
+    if user.role == User.Role.STAFF or user.is_staff:
+        return redirect("admin:index")
+    return render(request, "accounts/dashboard_client.html")
+
+
+# --- Public pages: the directory and profiles, with free times ------------------------------------
+
+
+def _book_url(therapist: TherapistProfile, service: Service, slot: dt.datetime) -> str:
+    query = urlencode(
+        {"therapist": therapist.pk, "service": service.pk, "starts_at": slot.isoformat()}
+    )
+    return f"{reverse('booking:start')}?{query}"
+
+
+def _free_slots(services: list[Service], days: int = 14) -> dict[int, list[dt.datetime]]:
+    """Free start times for many services at once: a fixed number of queries for the page."""
+    if not services:
+        return {}
+    now = timezone.now()
+    return booking_selectors.slots_for_services(
+        services=services, start_date=now.date(), days=days, now=now
+    )
+
+
+@require_GET
+def directory(request: HttpRequest) -> HttpResponse:
+    modality = request.GET.get("modality", "").strip()
+    postcode = request.GET.get("postcode", "").strip()[:16]
+    result = therapist_selectors.therapist_directory(modality_slug=modality, postcode=postcode)
+    form = DirectoryFilterForm(
+        initial={"modality": result.modality.slug if result.modality else "", "postcode": postcode},
+        modalities=result.modalities,
+    )
+    page = Paginator(result.entries, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The shortest (then cheapest) matching service: the soonest anyone could be seen.
+    first_services = []
+    for entry in page.object_list:
+        if entry.services:
+            service = entry.services[0]
+            service.therapist = entry.therapist
+            first_services.append(service)
+    free = _free_slots(first_services)
+    for entry in page.object_list:
+        slots = free.get(entry.services[0].pk, []) if entry.services else []
+        entry.next_slot = slots[0] if slots else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "therapists/directory.html",
+        {
+            "form": form,
+            "result": result,
+            "page": page,
+            "query": query.urlencode(),
+            "viewer_tz": str(viewer_zone(request.user)),
+        },
+    )
+
+
+@require_GET
+def profile(request: HttpRequest, slug: str) -> HttpResponse:
+    therapist = therapist_selectors.therapist_for_viewer(slug=slug, user=request.user)
+    if therapist is None:
+        raise Http404
+    zone = viewer_zone(request.user)
+    services_offered = list(therapist.active_services)  # type: ignore[attr-defined]
+    for service in services_offered:
+        service.therapist = therapist
+    free = _free_slots(services_offered)
+    offers = [
+        (
+            service,
+            [
+                (slot, _book_url(therapist, service, slot))
+                for slot in therapist_selectors.first_slot_per_day(
+                    free.get(service.pk, []), tz=zone, days=3
+                )
+            ],
+        )
+        for service in services_offered
+    ]
+    return render(
+        request,
+        "therapists/profile.html",
+        {
+            "therapist": therapist,
+            "modalities": list(therapist.modalities.all()),
+            "offers": offers,
+            "is_preview": not therapist.is_approved,
+            "is_owner": request.user.is_authenticated and therapist.user_id == request.user.pk,
+            "viewer_tz": str(zone),
+        },
+    )
+
+
+# --- The therapist's calendar and feed ------------------------------------------------------------
+
+
+def _parse_calendar_bound(value: str, tz: dt.tzinfo) -> dt.datetime | None:
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            day = parse_date(value)
+            parsed = dt.datetime.combine(day, dt.time(0)) if day else None
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    return parsed.replace(tzinfo=tz) if timezone.is_naive(parsed) else parsed
+
+
+@therapist_required
+@require_GET
+def calendar_events(request: HttpRequest) -> HttpResponse:
+    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+    start = _parse_calendar_bound(request.GET.get("start", ""), therapist.tz)
+    end = _parse_calendar_bound(request.GET.get("end", ""), therapist.tz)
+    if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):
+        return JsonResponse(
+            {"error": _("Give start and end dates at most two months apart.")}, status=400
+        )
+    events = booking_selectors.calendar_events(therapist=therapist, start=start, end=end)
+    return JsonResponse(events, safe=False)
+
+
+@require_GET
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    therapist = TherapistProfile.objects.filter(calendar_token=token).first()
+    if therapist is None or not token:
+        raise Http404
+    body = therapist_feed(
+        therapist=therapist,
+        bookings=booking_selectors.feed_bookings(therapist=therapist),
+        time_off=list(
+            therapist.time_off.filter(ends_at__gt=timezone.now() - dt.timedelta(days=30))
+        ),
+        absolute=request.build_absolute_uri,
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="homeknots.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- The visit page -------------------------------------------------------------------------------
+
+
+def _intake_context(user: Any, booking: Booking) -> dict[str, Any]:
+    """The intake block of the visit page, only if the health-data rule lets ``user`` see it
+    now; the look is logged. Before and during a visit the therapist needs the client's latest
+    answers; after it, the version the visit was booked on."""
+    intake = booking.intake
+    if booking.is_active or intake is None:
+        intake = intake_current(client=booking.client) or intake
+    if intake is None:
+        return {"intake": None, "flags": [], "changes": []}
+    access = health_view(
+        user=user,
+        client=booking.client,
+        record=IntakeAccessLog.Record.INTAKE,
+        context=f"visit:{booking.pk}",
+        intake=intake,
+    )
+    if not access:
+        return {"intake": None, "flags": [], "changes": []}
+    return {
+        "intake": intake,
+        "flags": care_flags(intake=intake, booking=booking),
+        "changes": intake_changes(intake_previous(intake=intake), intake),
+    }
+
+
+@login_required
+@require_GET
+def visit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    if not (getattr(user, "is_therapist", False) or user.is_staff):
+        raise PermissionDenied
+    booking = booking_selectors.visit_for_viewer(pk=pk, user=user)
+    if booking is None:
+        raise Http404
+    now = timezone.now()
+    actions: list[tuple[str, str, str]] = []
+    if booking.status == Booking.Status.PENDING:
+        actions = [
+            ("confirm", _("Confirm visit"), "primary"),
+            ("decline", _("Decline"), "outline-danger"),
+        ]
+    elif booking.status == Booking.Status.CONFIRMED:
+        if booking.starts_at <= now:
+            actions = [
+                ("complete", _("Mark completed"), "primary"),
+                ("no_show", _("Client was not there"), "outline-secondary"),
+            ]
+        else:
+            actions = [("cancel", _("Cancel visit"), "outline-danger")]
+    return render(
+        request,
+        "therapists/visit.html",
+        {
+            "booking": booking,
+            "therapist": booking.therapist,
+            "actions": actions,
+            "ac": aftercare_selectors.visit_aftercare(booking=booking, user=user, now=now),
+            **_intake_context(user, booking),
+        },
+    )
