@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from booking.forms import parse_slot
 from clients.body import REGION_BY_SLUG, REGION_CHOICES, REGIONS
 
 from .models import FOLLOW_UP_DEFAULT_DAYS, FOLLOW_UP_MAX_DAYS, FOLLOW_UP_MIN_DAYS, Feedback
@@ -165,3 +166,32 @@ class SeriesForm(forms.Form):
 
     def first_starts_at(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.cleaned_data["first"])
+
+
+class SeriesConfirmForm(forms.Form):
+    """The preview's POST: the chosen time of each visit (or "skip"), how often, and the
+    acknowledgement of a clearance warning. Times must be aware ISO 8601: anything else is a
+    form error, never an exception."""
+
+    count = forms.IntegerField(min_value=2, max_value=12)
+    interval_weeks = forms.IntegerField(min_value=1, max_value=8)
+    acknowledge = forms.BooleanField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts: list[dt.datetime] = []
+        for i in range(cleaned.get("count") or 0):
+            value = (self.data.get(f"visit_{i}") or "").strip()
+            if not value or value == "skip":
+                continue
+            moment = parse_slot(value)
+            if moment is None:
+                raise forms.ValidationError(_("A time in that series is not valid."))
+            starts.append(moment)
+        if len(starts) < 2:
+            raise forms.ValidationError(_("A series needs at least two visits."))
+        cleaned["starts"] = starts
+        return cleaned
+
+    def starts(self) -> list[dt.datetime]:
+        return list(self.cleaned_data["starts"])

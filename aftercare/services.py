@@ -545,6 +545,10 @@ def series_preview(
     return occurrences
 
 
+SERIES_MAX_VISITS = 12
+SERIES_MAX_INTERVAL_WEEKS = 8
+
+
 class SeriesClash(Exception):
     """A chosen time was taken while the client was deciding; nothing was booked."""
 
@@ -561,12 +565,21 @@ def series_create(
     starts: list[dt.datetime],
     interval_weeks: int,
     actor: User | None = None,
+    clearance_acknowledged: bool = False,
     now: dt.datetime | None = None,
 ) -> BookingSeries:
-    """Book every chosen time through ``booking_create``, all or nothing: if one was taken in
-    the meantime, none is booked and :class:`SeriesClash` says which."""
-    if len(starts) < 2:
-        raise ValidationError(_("A series needs at least two visits."))
+    """Book every chosen time through ``booking_create`` (so every booking rule applies to
+    each visit: intake, clearance, new clients, area, the time itself), all or nothing: if one
+    was taken in the meantime, none is booked and :class:`SeriesClash` says which; any other
+    refusal (``booking.services.BookingRefused``) is raised as it is."""
+    if not 2 <= len(starts) <= SERIES_MAX_VISITS:
+        raise ValidationError(_("A series has from 2 to %(n)s visits.") % {"n": SERIES_MAX_VISITS})
+    if not 1 <= interval_weeks <= SERIES_MAX_INTERVAL_WEEKS:
+        raise ValidationError(
+            _("Visits can be from 1 to %(n)s weeks apart.") % {"n": SERIES_MAX_INTERVAL_WEEKS}
+        )
+    if any(timezone.is_naive(s) for s in starts):
+        raise ValidationError(_("A time in that series is not valid."))
     with transaction.atomic():
         series = BookingSeries.objects.create(
             client=client,
@@ -583,6 +596,7 @@ def series_create(
                     service=service,
                     starts_at=starts_at,
                     actor=actor,
+                    clearance_acknowledged=clearance_acknowledged,
                     now=now,
                 )
             except SlotUnavailable as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,15 +21,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.models import Booking
-from booking.selectors import available_slots
-from booking.services import BookingRefused
+from booking.selectors import available_slots, booking_review
+from booking.services import (
+    BookingRefused,
+    ClearanceRequired,
+    IntakeRequired,
+    client_may_change,
+)
 from clients.models import ClientProfile
 from clients.selectors import client_profile_for
 from core.zones import viewer_zone
 from therapists.models import Service, TherapistProfile
 
 from . import selectors, services, tokens
-from .forms import FeedbackForm, SeriesForm, SessionNoteForm
+from .forms import FeedbackForm, SeriesConfirmForm, SeriesForm, SessionNoteForm
 from .messages import client_tz, local_label, series_url
 from .models import BookingSeries, Feedback, SessionNote
 
@@ -322,6 +328,9 @@ def series_new(request: HttpRequest) -> HttpResponse:
         Service, pk=source.get("service") or 0, therapist=therapist, is_active=True
     )
     tz = client_tz(client)
+    state = booking_review(client=client, therapist=therapist, service=service)
+    if state.refusal is not None:
+        return _series_refused(request, state.refusal, therapist=therapist, service=service)
     choices = _series_choices(therapist=therapist, service=service, client=client)
     form = SeriesForm(
         request.POST if request.method == "POST" else None,
@@ -332,7 +341,13 @@ def series_new(request: HttpRequest) -> HttpResponse:
         "Free times over the next three weeks, in your time zone (%(tz)s). Later visits keep the "
         "same weekday and time."
     ) % {"tz": tz.key}
-    context: dict[str, Any] = {"therapist": therapist, "service": service, "form": form, "tz": tz}
+    context: dict[str, Any] = {
+        "therapist": therapist,
+        "service": service,
+        "form": form,
+        "tz": tz,
+        "clearance": state.clearance,
+    }
     if request.method == "POST" and request.POST.get("step") == "confirm":
         return _series_confirm(request, client, therapist, service, context)
     if request.method == "POST" and form.is_valid():
@@ -389,6 +404,23 @@ def _preview_context(
     }
 
 
+def _series_refused(
+    request: HttpRequest,
+    refusal: BookingRefused,
+    *,
+    therapist: TherapistProfile,
+    service: Service,
+) -> HttpResponse:
+    """A booking rule refused the series: an intake to fill in is a step (and back here);
+    anything else is said on the therapist's profile."""
+    back = series_url(therapist_id=therapist.pk, service_id=service.pk)
+    if isinstance(refusal, IntakeRequired):
+        messages.info(request, str(refusal))
+        return redirect(f"{reverse('clients:intake_edit')}?{urlencode({'next': back})}")
+    messages.error(request, str(refusal))
+    return redirect(therapist.get_absolute_url())
+
+
 def _series_confirm(
     request: HttpRequest,
     client: ClientProfile,
@@ -396,17 +428,14 @@ def _series_confirm(
     service: Service,
     context: dict[str, Any],
 ) -> HttpResponse:
-    starts: list[dt.datetime] = []
-    try:
-        count = int(request.POST.get("count", "0"))
-        interval = int(request.POST.get("interval_weeks", "2"))
-        for i in range(min(count, 12)):
-            value = request.POST.get(f"visit_{i}", "")
-            if value and value != "skip":
-                starts.append(dt.datetime.fromisoformat(value))
-    except ValueError:
+    form = SeriesConfirmForm(request.POST)
+    if not form.is_valid():
         messages.error(request, _("Something in that form was not valid; please start again."))
         return redirect(series_url(therapist_id=therapist.pk, service_id=service.pk))
+    count = form.cleaned_data["count"]
+    interval = form.cleaned_data["interval_weeks"]
+    starts = form.starts()
+    tz = client_tz(client)
     try:
         series = services.series_create(
             client=client,
@@ -415,9 +444,9 @@ def _series_confirm(
             starts=starts,
             interval_weeks=interval,
             actor=request.user,  # type: ignore[arg-type]
+            clearance_acknowledged=form.cleaned_data["acknowledge"],
         )
     except services.SeriesClash as exc:
-        tz = client_tz(client)
         messages.error(
             request,
             _(
@@ -426,25 +455,31 @@ def _series_confirm(
             )
             % {"when": local_label(exc.starts_at, tz)},
         )
-        occurrences = services.series_preview(
-            client=client,
-            therapist=therapist,
-            service=service,
-            first_starts_at=min(starts),
-            interval_weeks=interval,
-            visit_count=count,
-        )
-        context.update(_preview_context(occurrences, tz, interval))
-        return render(request, "aftercare/series_preview.html", context)
+    except ClearanceRequired as exc:
+        context["acknowledge_error"] = str(exc)
+    except BookingRefused as exc:
+        return _series_refused(request, exc, therapist=therapist, service=service)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(series_url(therapist_id=therapist.pk, service_id=service.pk))
-    messages.success(
-        request,
-        _("Booked %(n)s visits with %(name)s.")
-        % {"n": len(starts), "name": therapist.display_name},
+    else:
+        messages.success(
+            request,
+            _("Booked %(n)s visits with %(name)s.")
+            % {"n": len(starts), "name": therapist.display_name},
+        )
+        return redirect("aftercare:series_detail", pk=series.pk)
+    # Show the times again (the clash, or the acknowledgement that was missing).
+    occurrences = services.series_preview(
+        client=client,
+        therapist=therapist,
+        service=service,
+        first_starts_at=min(starts),
+        interval_weeks=interval,
+        visit_count=count,
     )
-    return redirect("aftercare:series_detail", pk=series.pk)
+    context.update(_preview_context(occurrences, tz, interval))
+    return render(request, "aftercare/series_preview.html", context)
 
 
 @login_required
@@ -478,7 +513,8 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "booking": v.booking,
             "when": local_label(v.booking.starts_at, tz),
-            "can_cancel": v.booking.is_active and v.booking.starts_at > now,
+            # The same rule the service applies: active, and before the cut-off.
+            "can_cancel": client_may_change(v.booking, now=now),
         }
         for v in series.visits.select_related("booking")
     ]

@@ -1,20 +1,27 @@
-"""Bookings in the admin: find, read, and cancel. Times and statuses are read-only here on
-purpose: every change goes through ``booking.services`` so that the slot checks, the history
-and the e-mails happen (and on PostgreSQL the exclusion constraint would refuse a hand-edited
-overlap anyway)."""
+"""Bookings in the admin: find, read, book for a client, and cancel. Times and statuses are
+read-only here on purpose: every change goes through ``booking.services`` so that every booking
+rule, the history and the e-mails happen (and on PostgreSQL the exclusion constraint would
+refuse a hand-edited overlap anyway). A refusal is shown as an admin message or form error."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from booking.admin_forms import BookForClientForm, CancelForm
 from booking.models import Booking, BookingEvent
-from booking.services import BookingChangeRefused, booking_cancel
+from booking.selectors import available_slots
+from booking.services import BookingRefused, booking_cancel, booking_create
+from core.timefmt import local_label
 
 
 class BookingEventInline(admin.TabularInline):
@@ -55,7 +62,7 @@ class BookingAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     list_select_related = ("client__user", "therapist", "service__modality")
     inlines = [BookingEventInline]
-    actions = ["cancel_bookings"]
+    actions = ["cancel_for_client", "cancel_for_business"]
     readonly_fields = (
         "client",
         "therapist",
@@ -94,25 +101,99 @@ class BookingAdmin(admin.ModelAdmin):
         user = obj.client.user
         return f"{user.get_full_name()} <{user.email}>" if user.get_full_name() else user.email
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # New bookings go through the booking flow, which checks the slot.
-        return False
-
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Bookings are records (and aftercare, notes and intakes point at them): cancel instead.
         return False
 
-    @admin.action(description=_("Cancel the selected bookings (the clients are e-mailed)"))
-    def cancel_bookings(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+    # --- Book for a client: the admin's "add" page, through booking_create ----------------------
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:booking_booking_changelist"))
+        form = BookForClientForm(request.POST or None)
+        slots: list[tuple[str, str]] = []
+        if request.method == "POST" and form.is_valid():
+            client, service = form.cleaned_data["client"], form.cleaned_data["service"]
+            slots = self._free_times(client=client, service=service)
+            # Bound again with the free times, so the choice list shows and keeps the choice.
+            form = BookForClientForm(request.POST, slots=slots)
+            if form.is_valid() and "_book" in request.POST:
+                starts_at = form.cleaned_data["starts_at"]
+                if starts_at is None:
+                    form.add_error("starts_at", _("Choose one of the free times."))
+                else:
+                    try:
+                        booking = booking_create(
+                            client=client,
+                            therapist=service.therapist,
+                            service=service,
+                            starts_at=starts_at,
+                            actor=request.user,  # type: ignore[arg-type]
+                            clearance_acknowledged=form.cleaned_data["clearance_acknowledged"],
+                        )
+                    except BookingRefused as exc:
+                        form.add_error(None, str(exc))
+                    else:
+                        self.message_user(
+                            request, _("Booked; the client and the therapist are e-mailed.")
+                        )
+                        return HttpResponseRedirect(
+                            reverse("admin:booking_booking_change", args=[booking.pk])
+                        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Book a visit for a client"),
+            "form": form,
+            "no_slots": request.method == "POST" and form.is_bound and not slots,
+        }
+        return TemplateResponse(request, "admin/booking/book_for_client.html", context)
+
+    def _free_times(self, *, client: Any, service: Any) -> list[tuple[str, str]]:
+        therapist = service.therapist
+        today = timezone.localtime(timezone.now(), therapist.tz).date()
+        slots = available_slots(
+            therapist=therapist, service=service, start_date=today, days=14, client=client
+        )
+        return [(s.astimezone(dt.UTC).isoformat(), local_label(s, therapist)) for s in slots[:40]]
+
+    # --- Cancel, with a reason, for the client or for the business --------------------------------
+
+    def _cancel(
+        self, request: HttpRequest, queryset: QuerySet[Booking], *, action: str, for_client: bool
+    ) -> HttpResponse | None:
+        form = CancelForm(request.POST if "confirmed" in request.POST else None)
+        if not form.is_valid():
+            explanation = (
+                _("The client asked to cancel: the online cut-off applies, as on the site.")
+                if for_client
+                else _("Cancelled by us or the therapist: no cut-off; the client is told why.")
+            )
+            return TemplateResponse(
+                request,
+                "admin/booking/cancel.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": _("Cancel visits"),
+                    "bookings": list(queryset.select_related("client__user", "service")),
+                    "form": form,
+                    "action": action,
+                    "explanation": explanation,
+                },
+            )
         cancelled = 0
-        for booking in queryset.select_related("client__user", "therapist"):
+        for booking in queryset.select_related("client__user", "therapist__user"):
             try:
                 booking_cancel(
                     booking=booking,
                     actor=request.user,  # type: ignore[arg-type]
-                    reason=str(_("Cancelled by HomeKnots staff.")),
+                    reason=form.cleaned_data["reason"],
+                    for_client=for_client,
                 )
-            except BookingChangeRefused as exc:
+            except BookingRefused as exc:
                 self.message_user(request, f"{booking}: {exc}", messages.WARNING)
             else:
                 cancelled += 1
@@ -122,3 +203,16 @@ class BookingAdmin(admin.ModelAdmin):
                 ngettext("Cancelled %d booking.", "Cancelled %d bookings.", cancelled) % cancelled,
                 messages.SUCCESS,
             )
+        return None
+
+    @admin.action(description=_("Cancel at the client's request (the cut-off applies)"))
+    def cancel_for_client(
+        self, request: HttpRequest, queryset: QuerySet[Booking]
+    ) -> HttpResponse | None:
+        return self._cancel(request, queryset, action="cancel_for_client", for_client=True)
+
+    @admin.action(description=_("Cancel for the business (the clients are e-mailed)"))
+    def cancel_for_business(
+        self, request: HttpRequest, queryset: QuerySet[Booking]
+    ) -> HttpResponse | None:
+        return self._cancel(request, queryset, action="cancel_for_business", for_client=False)

@@ -20,11 +20,11 @@ def parse_slot(value: str | None) -> datetime | None:
     value = value.strip().replace(" ", "+")
     try:
         parsed = parse_datetime(value)
-    except ValueError:
+        if parsed is None or timezone.is_naive(parsed):
+            return None
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # a malformed time, or one past year 1 or 9999 in UTC
         return None
-    if parsed is None or timezone.is_naive(parsed):
-        return None
-    return parsed.astimezone(UTC)
 
 
 def duration_choices() -> list[tuple[str, str]]:
@@ -91,13 +91,10 @@ class ConfirmForm(forms.Form):
     )
 
     def __init__(self, *args: Any, needs_acknowledgement: bool = False, **kwargs: Any) -> None:
+        # Whether the tick is needed is booking.policy's rule: booking_create refuses without
+        # it and the view shows that refusal on this field. Here it only decides what to show.
         super().__init__(*args, **kwargs)
         self.needs_acknowledgement = needs_acknowledgement
-        if needs_acknowledgement:
-            self.fields["acknowledge"].required = True
-            self.fields["acknowledge"].error_messages["required"] = _(
-                "Please read the health warning and tick the box to go on."
-            )
 
     def clean_starts_at(self) -> datetime:
         value = parse_slot(self.cleaned_data["starts_at"])

@@ -243,6 +243,18 @@ def check_client_change(booking: Booking, *, action: str, now: dt.datetime) -> N
         raise CutoffPassed(cutoff_message(action))
 
 
+def client_change_refusal(
+    booking: Booking, *, action: str, now: dt.datetime
+) -> BookingChangeRefused | None:
+    """Why the client cannot ``action`` ("cancel" or "move") this visit online now, or None:
+    the pages say it before the client tries."""
+    try:
+        check_client_change(booking, action=action, now=now)
+    except BookingChangeRefused as exc:
+        return exc
+    return None
+
+
 def change_rules_for(role: str, *, for_client: bool) -> bool:
     """Whether the client's rules (the cut-off) apply: to the client, and to staff who act on
     the client's request. The therapist and staff acting for the business may change a

@@ -16,9 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.models import Booking
-from booking.policy import client_in_area
+from booking.policy import BookingRefused, check_can_book, client_in_area
 from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
-from clients.models import ClientProfile
+from clients.care_flags import CLEARANCE, CareFlag, care_flags
+from clients.models import ClientProfile, Intake
+from clients.selectors import intake_current
 from core.geo import distance_km, lookup_postcode
 from therapists.models import (
     DateOverride,
@@ -447,4 +449,88 @@ def feed_bookings(*, therapist: TherapistProfile, now: dt.datetime | None = None
             end=now + dt.timedelta(days=366),
             statuses=(*Booking.ACTIVE_STATUSES, Booking.Status.COMPLETED),
         )
+    )
+
+
+# --- The booking flow ----------------------------------------------------------------------------
+
+
+def _to_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def bookable_service(therapist_id: Any, service_id: Any) -> Service | None:
+    """The service if it exists, is offered, and its therapist is approved (and, when given,
+    is the therapist in the query)."""
+    sid = _to_int(service_id)
+    if sid is None:
+        return None
+    service = (
+        Service.objects.select_related("therapist__user", "modality")
+        .filter(pk=sid, is_active=True, therapist__approval=TherapistProfile.Approval.APPROVED)
+        .first()
+    )
+    if service is None:
+        return None
+    if therapist_id not in (None, "") and _to_int(therapist_id) != service.therapist_id:
+        return None
+    return service
+
+
+@dataclass(frozen=True)
+class BookingReview:
+    """What the review page needs to know before the client confirms."""
+
+    intake: Intake | None
+    flags: list[CareFlag]
+    # The flags that need a doctor's clearance: the client must acknowledge them to book.
+    clearance: list[CareFlag]
+    # What would stop this booking now, apart from the time itself and the acknowledgement
+    # (``booking.policy``'s refusal, with the sentence to show), or None.
+    refusal: BookingRefused | None
+    # Whether ``starts_at`` is bookable now (None when no time was given).
+    slot_free: bool | None
+
+
+def booking_review(
+    *,
+    client: ClientProfile,
+    therapist: TherapistProfile,
+    service: Service,
+    starts_at: datetime | None = None,
+    now: datetime | None = None,
+) -> BookingReview:
+    now = now or timezone.now()
+    refusal: BookingRefused | None = None
+    try:
+        intake: Intake | None = check_can_book(
+            client=client,
+            therapist=therapist,
+            service=service,
+            clearance_acknowledged=True,
+            now=now,
+        )
+    except BookingRefused as exc:
+        refusal = exc
+        intake = intake_current(client=client)
+    flags = care_flags(intake=intake) if intake is not None else []
+    slot_free = None
+    if starts_at is not None and refusal is None:
+        slot_free = starts_at in available_slots(
+            therapist=therapist,
+            service=service,
+            start_date=timezone.localtime(starts_at, therapist.tz).date(),
+            days=1,
+            client=client,
+            now=now,
+        )
+    return BookingReview(
+        intake=intake,
+        flags=flags,
+        clearance=[f for f in flags if f.level == CLEARANCE],
+        refusal=refusal,
+        slot_free=slot_free,
     )

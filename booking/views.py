@@ -1,6 +1,8 @@
 """The booking flow, the client's visit pages, signed e-mail links, the therapist's actions and
 the slots API. Views parse the request, call a selector or a service, and render; the rules
-live in ``booking.selectors`` and ``booking.services``.
+live in ``booking.policy`` (enforced by ``booking.services``), which free times to show in
+``booking.selectors``, and how to lay them out in ``booking.presenters``. A refusal from a
+service is translated here into a message, a redirect or a status: never decided here.
 
 The flow is one address, ``/book/``, whose query says how far the client got:
 ``?modality=&duration=`` (who), ``?therapist=&service=[&day=]`` (when),
@@ -12,25 +14,21 @@ list.
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from booking import links
+from booking import links, policy
 from booking.forms import (
     CancelForm,
     ChooseServiceForm,
@@ -40,9 +38,27 @@ from booking.forms import (
     parse_slot,
 )
 from booking.models import Booking
-from booking.selectors import SlotOffer, available_slots, bookable_therapists, earliest_slots
+from booking.presenters import (
+    FIRST_AVAILABLE_SHOWN,
+    SlotLink,
+    next_free,
+    slot_picker,
+    spread,
+    to_date,
+    to_int,
+    url,
+)
+from booking.selectors import (
+    available_slots,
+    bookable_service,
+    bookable_therapists,
+    booking_review,
+    earliest_slots,
+)
 from booking.services import (
-    BookingChangeRefused,
+    BookingRefused,
+    ClearanceRequired,
+    IntakeRequired,
     SlotUnavailable,
     booking_cancel,
     booking_complete,
@@ -56,17 +72,12 @@ from booking.services import (
 )
 from booking.templatetags.booking_tags import slot_value
 from booking.wording import PREPARE_AT_HOME, policy_text
-from clients.care_flags import care_flags
 from clients.models import ClientProfile
-from clients.selectors import client_profile_for, intake_status
-from core.timefmt import local_label
+from clients.selectors import client_profile_for
+from core.timefmt import TIME_FORMAT, local_label
 from core.zones import zone_for
 from therapists.models import Modality, Service, TherapistProfile
 
-# How many days the slot picker shows at once, and how many "first available" offers.
-DAYS_SHOWN = 14
-FIRST_AVAILABLE_SHOWN = 6
-ALTERNATIVES_SHOWN = 6
 # The slots API answers for at most this many days per request.
 API_MAX_DAYS = 31
 
@@ -78,161 +89,8 @@ def _client_for(user: Any) -> ClientProfile | None:
     return client_profile_for(user=user)
 
 
-def _url(name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> str:
-    url = reverse(name, kwargs=kwargs or None)
-    clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-    return f"{url}?{urlencode(clean)}" if clean else url
-
-
-def _optional_url(name: str, **kwargs: Any) -> str:
-    try:
-        return reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return ""
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _bookable_service(therapist_id: Any, service_id: Any) -> Service | None:
-    """The service if it exists, is offered, and its therapist is approved (and, when given,
-    is the therapist in the query)."""
-    sid = _int(service_id)
-    if sid is None:
-        return None
-    service = (
-        Service.objects.select_related("therapist__user", "modality")
-        .filter(pk=sid, is_active=True, therapist__approval=TherapistProfile.Approval.APPROVED)
-        .first()
-    )
-    if service is None:
-        return None
-    if therapist_id not in (None, "") and _int(therapist_id) != service.therapist_id:
-        return None
-    return service
-
-
-def _date(value: str | None) -> dt.date | None:
-    """A YYYY-MM-DD date from a query, or None for anything else (never an exception)."""
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError:
-        return None
-
-
-def _local_today(zone: dt.tzinfo) -> dt.date:
-    return timezone.localtime(timezone.now(), zone).date()
-
-
-@dataclass(frozen=True)
-class DayLink:
-    day: dt.date
-    count: int
-    url: str
-    selected: bool
-
-
-@dataclass(frozen=True)
-class SlotLink:
-    starts_at: dt.datetime
-    label: str
-    url: str
-
-
-@dataclass
-class SlotPicker:
-    """A fortnight of days in the client's zone, and the free times of the chosen one."""
-
-    days: list[DayLink]
-    day: dt.date | None
-    slots: list[SlotLink]
-    earlier_url: str
-    later_url: str
-    zone: dt.tzinfo
-    zone_name: str
-
-
-def _slot_picker(
-    *,
-    service: Service,
-    client: ClientProfile | None,
-    zone: dt.tzinfo,
-    first_day: dt.date | None,
-    day: dt.date | None,
-    page_url: Any,
-    slot_url: Any,
-    exclude_booking: Booking | None = None,
-) -> SlotPicker:
-    """Free times grouped by the client's local date. The slot engine works in the therapist's
-    dates, so one call covers the client's fortnight plus a day either side."""
-    therapist = service.therapist
-    today = _local_today(zone)
-    last_day = today + dt.timedelta(weeks=settings.BOOKING_HORIZON_WEEKS)
-    first_day = min(max(first_day or today, today), last_day)
-    slots = available_slots(
-        therapist=therapist,
-        service=service,
-        start_date=first_day - dt.timedelta(days=1),
-        days=DAYS_SHOWN + 2,
-        client=client,
-        exclude_booking=exclude_booking,
-    )
-    by_day: OrderedDict[dt.date, list[dt.datetime]] = OrderedDict(
-        (first_day + dt.timedelta(days=i), []) for i in range(DAYS_SHOWN)
-    )
-    for slot in slots:
-        local_day = timezone.localtime(slot, zone).date()
-        if local_day in by_day:
-            by_day[local_day].append(slot)
-    if day not in by_day:
-        day = next((d for d, s in by_day.items() if s), None)
-    days = [DayLink(d, len(s), page_url(first_day, d), d == day) for d, s in by_day.items()]
-    chosen = by_day.get(day, []) if day else []
-    earlier = first_day - dt.timedelta(days=DAYS_SHOWN)
-    later = first_day + dt.timedelta(days=DAYS_SHOWN)
-    return SlotPicker(
-        days=days,
-        day=day,
-        slots=[SlotLink(s, local_label(s, zone, "H:i"), slot_url(s)) for s in chosen],
-        earlier_url=page_url(max(earlier, today), None) if first_day > today else "",
-        later_url=page_url(later, None) if later <= last_day else "",
-        zone=zone,
-        zone_name=local_label(timezone.now(), zone, "T"),
-    )
-
-
-def _next_free(
-    *,
-    service: Service,
-    client: ClientProfile | None,
-    after: dt.datetime | None,
-    exclude_booking: Booking | None = None,
-) -> list[dt.datetime]:
-    """The next free times of this service, from the day of ``after`` (or today) on."""
-    therapist = service.therapist
-    now = timezone.now()
-    start = max(after or now, now)
-    slots = available_slots(
-        therapist=therapist,
-        service=service,
-        start_date=timezone.localtime(start, therapist.tz).date(),
-        days=DAYS_SHOWN,
-        client=client,
-        exclude_booking=exclude_booking,
-    )
-    return [s for s in slots if after is None or s >= start][:ALTERNATIVES_SHOWN] or slots[
-        :ALTERNATIVES_SHOWN
-    ]
-
-
 def _visit_url(booking: Booking) -> str:
-    return _optional_url("therapists:visit", pk=booking.pk) or reverse("dashboard")
+    return reverse("therapists:visit", kwargs={"pk": booking.pk})
 
 
 # --- Step 1 to 3: what, who, when ---------------------------------------------------------------
@@ -247,12 +105,12 @@ def start(request: HttpRequest) -> HttpResponse:
         # A therapist but no service: their profile lists what they offer, each with a link
         # back here.
         therapist = TherapistProfile.objects.filter(
-            pk=_int(params["therapist"]), approval=TherapistProfile.Approval.APPROVED
+            pk=to_int(params["therapist"]), approval=TherapistProfile.Approval.APPROVED
         ).first()
         if therapist is not None:
             return redirect(therapist.get_absolute_url())
     if params.get("therapist") or params.get("service"):
-        service = _bookable_service(params.get("therapist"), params.get("service"))
+        service = bookable_service(params.get("therapist"), params.get("service"))
         if service is None:
             messages.error(
                 request,
@@ -263,7 +121,7 @@ def start(request: HttpRequest) -> HttpResponse:
         if params.get("starts_at"):
             # A link with a time in it (the aftercare follow-up e-mail): straight to review.
             return redirect(
-                _url(
+                url(
                     "booking:review",
                     {
                         "therapist": service.therapist_id,
@@ -284,27 +142,6 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(request, "booking/start.html", {"form": form, "step": 1})
 
 
-# "First available" offers a choice, not six quarter-hours in a row with one therapist.
-OFFER_SPREAD = dt.timedelta(minutes=60)
-
-
-def _spread(offers: list[SlotOffer], count: int) -> list[SlotOffer]:
-    """The soonest offers, skipping any within an hour of one already shown for the same
-    therapist."""
-    chosen: list[SlotOffer] = []
-    for offer in offers:
-        if any(
-            c.therapist.pk == offer.therapist.pk
-            and abs(c.starts_at - offer.starts_at) < OFFER_SPREAD
-            for c in chosen
-        ):
-            continue
-        chosen.append(offer)
-        if len(chosen) == count:
-            break
-    return chosen
-
-
 def _who_step(
     request: HttpRequest, *, form: ChooseServiceForm, client: ClientProfile | None, zone: Any
 ) -> HttpResponse:
@@ -321,12 +158,12 @@ def _who_step(
         client=client,
         limit=500,
     )
-    shown = _spread(offers, FIRST_AVAILABLE_SHOWN)
+    shown = spread(offers, FIRST_AVAILABLE_SHOWN)
     first_available = [
         SlotLink(
             o.starts_at,
             local_label(o.starts_at, zone),
-            _url(
+            url(
                 "booking:review",
                 {
                     "therapist": o.therapist.pk,
@@ -364,7 +201,7 @@ def _who_step(
                 "service": service,
                 "next": local_label(next_slot, zone) if next_slot else "",
                 "next_at": next_slot,
-                "url": _url("booking:start", {"therapist": therapist.pk, "service": service.pk}),
+                "url": url("booking:start", {"therapist": therapist.pk, "service": service.pk}),
             }
         )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -380,7 +217,7 @@ def _who_step(
             "first_available": list(zip(first_available, first_offer_names, strict=True)),
             "cards": cards,
             "zone_name": local_label(timezone.now(), zone, "T"),
-            "change_url": _url("booking:start", {"modality": slug, "duration": minutes, "edit": 1}),
+            "change_url": url("booking:start", {"modality": slug, "duration": minutes, "edit": 1}),
         },
     )
 
@@ -390,32 +227,32 @@ def _when_step(
 ) -> HttpResponse:
     therapist = service.therapist
     base = {"therapist": therapist.pk, "service": service.pk}
-    first_day = _date(request.GET.get("start"))
-    day = _date(request.GET.get("day"))
+    first_day = to_date(request.GET.get("start"))
+    day = to_date(request.GET.get("day"))
     if day is not None and first_day is None:
         first_day = day
-    picker = _slot_picker(
+    picker = slot_picker(
         service=service,
         client=client,
         zone=zone,
         first_day=first_day,
         day=day,
-        page_url=lambda first, d: _url(
+        page_url=lambda first, d: url(
             "booking:start",
             {**base, "start": first.isoformat(), "day": d.isoformat() if d else None},
         ),
-        slot_url=lambda s: _url("booking:review", {**base, "starts_at": slot_value(s)}),
+        slot_url=lambda s: url("booking:review", {**base, "starts_at": slot_value(s)}),
     )
     context = {
         "step": 3,
         "service": service,
         "therapist": therapist,
         "picker": picker,
-        "back_url": _url(
+        "back_url": url(
             "booking:start",
             {"modality": service.modality.slug, "duration": service.duration_minutes},
         ),
-        "change_url": _url(
+        "change_url": url(
             "booking:start",
             {
                 "modality": service.modality.slug,
@@ -441,7 +278,7 @@ def review(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Bookings are made from a client account."))
         return redirect("dashboard")
     source = request.POST if request.method == "POST" else request.GET
-    service = _bookable_service(source.get("therapist"), source.get("service"))
+    service = bookable_service(source.get("therapist"), source.get("service"))
     if service is None:
         messages.error(
             request,
@@ -450,12 +287,12 @@ def review(request: HttpRequest) -> HttpResponse:
         return redirect("booking:start")
     therapist = service.therapist
     picked = parse_slot(source.get("starts_at"))
-    when_url = _url("booking:start", {"therapist": therapist.pk, "service": service.pk})
+    when_url = url("booking:start", {"therapist": therapist.pk, "service": service.pk})
     if picked is None and request.method == "GET":
         messages.error(request, _("That time is not valid. Please choose one of the free times."))
         return redirect(when_url)
 
-    here = _url(
+    here = url(
         "booking:review",
         {
             "therapist": therapist.pk,
@@ -463,28 +300,24 @@ def review(request: HttpRequest) -> HttpResponse:
             "starts_at": slot_value(picked) if picked else None,
         },
     )
-    # Address and intake come first; both pages bring the client back here with ``next``.
+    # Address first; the intake page brings the client back here with ``next``.
     client = _client_for(user)
     if client is None:
         messages.info(request, _("First, your address: your therapist comes to you."))
-        return redirect(_url("clients:profile_edit", {"next": here}))
-    status = intake_status(client=client)
-    if status.intake is None:
-        messages.info(
-            request,
-            _(
-                "Before your first visit, please fill in your health intake. "
-                "It takes a few minutes."
-            ),
-        )
-        return redirect(_url("clients:intake_edit", {"next": here}))
-    flags = care_flags(intake=status.intake)
-    clearance = [f for f in flags if f.level == "clearance"]
+        return redirect(url("clients:profile_edit", {"next": here}))
+    state = booking_review(
+        client=client,
+        therapist=therapist,
+        service=service,
+        starts_at=picked if request.method == "GET" else None,
+    )
+    if state.refusal is not None:
+        return _refused(request, state.refusal, here=here, service=service)
 
     unavailable_message = ""
     taken = False
     if request.method == "POST":
-        form = ConfirmForm(request.POST, needs_acknowledgement=bool(clearance))
+        form = ConfirmForm(request.POST, needs_acknowledgement=bool(state.clearance))
         if form.is_valid():
             starts_at = form.cleaned_data["starts_at"]
             try:
@@ -509,6 +342,10 @@ def review(request: HttpRequest) -> HttpResponse:
                 unavailable_message = str(exc)
                 taken = True
                 picked = starts_at
+            except ClearanceRequired as exc:
+                form.add_error("acknowledge", str(exc))
+            except BookingRefused as exc:
+                return _refused(request, exc, here=here, service=service)
             else:
                 if booking.status == Booking.Status.PENDING:
                     messages.success(
@@ -532,21 +369,10 @@ def review(request: HttpRequest) -> HttpResponse:
                 "service": service.pk,
                 "starts_at": slot_value(picked) if picked else "",
             },
-            needs_acknowledgement=bool(clearance),
+            needs_acknowledgement=bool(state.clearance),
         )
         # (a GET without a readable time was sent back to the days above)
-        day_slots = (
-            available_slots(
-                therapist=therapist,
-                service=service,
-                start_date=timezone.localtime(picked, therapist.tz).date(),
-                days=1,
-                client=client,
-            )
-            if picked
-            else []
-        )
-        if picked and picked not in day_slots:
+        if picked and not state.slot_free:
             unavailable_message = (
                 _("That time has passed. Please choose another.")
                 if picked <= timezone.now()
@@ -558,7 +384,7 @@ def review(request: HttpRequest) -> HttpResponse:
     if unavailable_message:
         alternatives = [
             SlotLink(s, local_label(s, zone), slot_value(s))
-            for s in _next_free(service=service, client=client, after=picked)
+            for s in next_free(service=service, client=client, after=picked)
         ]
     checked_alternative = request.POST.get("starts_at", "") if alternatives else ""
     return render(
@@ -573,25 +399,39 @@ def review(request: HttpRequest) -> HttpResponse:
             "picked": picked,
             "picked_label": local_label(picked, zone) if picked else "",
             "ends_label": (
-                local_label(picked + dt.timedelta(minutes=service.duration_minutes), zone, "H:i T")
+                local_label(
+                    picked + dt.timedelta(minutes=service.duration_minutes), zone, TIME_FORMAT
+                )
                 if picked
                 else ""
             ),
-            "intake": status.intake,
-            "intake_stale": status.state == "stale",
-            "flags": flags,
-            "clearance": clearance,
+            "intake": state.intake,
+            "flags": state.flags,
+            "clearance": state.clearance,
             "unavailable_message": unavailable_message,
             "taken": taken,
             "alternatives": alternatives,
             "checked_alternative": checked_alternative,
             "policy": policy_text(),
             "prepare": PREPARE_AT_HOME,
-            "edit_profile_url": _url("clients:profile_edit", {"next": here}),
-            "edit_intake_url": _url("clients:intake_edit", {"next": here}),
+            "edit_profile_url": url("clients:profile_edit", {"next": here}),
+            "edit_intake_url": url("clients:intake_edit", {"next": here}),
             "when_url": when_url,
         },
     )
+
+
+def _refused(
+    request: HttpRequest, refusal: BookingRefused, *, here: str, service: Service
+) -> HttpResponse:
+    """Translate a booking refusal for the review page: an intake to fill in or review is a
+    step to take (and back here after it); anything else is said, and the client chooses
+    again."""
+    if isinstance(refusal, IntakeRequired):
+        messages.info(request, str(refusal))
+        return redirect(url("clients:intake_edit", {"next": here}))
+    messages.error(request, str(refusal))
+    return redirect(url("therapists:directory", {"modality": service.modality.slug}))
 
 
 # --- The client's visit -----------------------------------------------------------------------
@@ -612,7 +452,7 @@ def _visit_context(booking: Booking) -> dict[str, Any]:
         "booking": booking,
         "zone": zone,
         "when": local_label(booking.starts_at, zone),
-        "ends": local_label(booking.ends_at, zone, "H:i T"),
+        "ends": local_label(booking.ends_at, zone, TIME_FORMAT),
         "may_change": client_may_change(booking),
         "deadline": local_label(cancellation_deadline(booking), zone),
         "policy": policy_text(),
@@ -642,7 +482,7 @@ def _cancel_page(
         if form.is_valid():
             try:
                 booking_cancel(booking=booking, actor=actor, reason=form.cleaned_data["reason"])
-            except BookingChangeRefused as exc:
+            except BookingRefused as exc:
                 refused = str(exc)
             else:
                 messages.success(request, _("Your visit is cancelled. We have e-mailed you."))
@@ -651,10 +491,9 @@ def _cancel_page(
         form = CancelForm()
     booking.refresh_from_db()
     context = _visit_context(booking)
-    if not context["may_change"] and not refused and booking.is_active:
-        refused = _("Visits can be cancelled online up to %(hours)s hours before they start.") % {
-            "hours": settings.BOOKING_CANCEL_CUTOFF_HOURS
-        }
+    if not refused and booking.is_active:
+        refusal = policy.client_change_refusal(booking, action="cancel", now=timezone.now())
+        refused = str(refusal) if refusal else ""
     context.update(
         {"form": form, "refused": refused, "action_url": action_url, "other_url": other_url}
     )
@@ -684,7 +523,7 @@ def _reschedule_page(
             except SlotUnavailable:
                 error = _("That time was just taken or is no longer free. Please choose another.")
                 chosen = None
-            except BookingChangeRefused as exc:
+            except BookingRefused as exc:
                 refused = str(exc)
             else:
                 messages.success(request, _("Your visit has moved. We have e-mailed you."))
@@ -695,15 +534,14 @@ def _reschedule_page(
         chosen = parse_slot(request.GET.get("starts_at"))
         if request.GET.get("starts_at") and chosen is None:
             error = _("That time is not valid. Please choose one of the free times.")
-    if not context["may_change"] and booking.is_active and not refused:
-        refused = _("Visits can be moved online up to %(hours)s hours before they start.") % {
-            "hours": settings.BOOKING_CANCEL_CUTOFF_HOURS
-        }
+    if booking.is_active and not refused:
+        refusal = policy.client_change_refusal(booking, action="move", now=timezone.now())
+        refused = str(refusal) if refusal else ""
     picker = None
     if booking.is_active and not refused:
-        first_day = _date(request.GET.get("start"))
-        day = _date(request.GET.get("day"))
-        picker = _slot_picker(
+        first_day = to_date(request.GET.get("start"))
+        day = to_date(request.GET.get("day"))
+        picker = slot_picker(
             service=booking.service,
             client=booking.client,
             zone=zone,
@@ -885,14 +723,12 @@ def visit_action(request: HttpRequest, pk: int) -> HttpResponse:
             booking_complete(booking=booking, actor=user)
         else:
             booking_mark_no_show(booking=booking, actor=user)
-    except BookingChangeRefused as exc:
+    except BookingRefused as exc:
         messages.error(request, str(exc))
         return redirect(_visit_url(booking))
     messages.success(request, done[action])
     if action == "complete":
-        note_url = _optional_url("aftercare:session_note", pk=booking.pk)
-        if note_url:
-            return redirect(note_url)
+        return redirect("aftercare:session_note", pk=booking.pk)
     return redirect(_visit_url(booking))
 
 
@@ -913,7 +749,7 @@ def api_slots(request: HttpRequest, pk: int) -> JsonResponse:
     ).first()
     if therapist is None:
         return _api_error(_("No therapist with that id is taking bookings."), 404)
-    service_id = _int(request.GET.get("service"))
+    service_id = to_int(request.GET.get("service"))
     if service_id is None:
         return _api_error(_("Give service=<id>, one of this therapist's services."), 400)
     service = therapist.services.filter(pk=service_id, is_active=True).first()
@@ -921,13 +757,13 @@ def api_slots(request: HttpRequest, pk: int) -> JsonResponse:
         return _api_error(_("This therapist does not offer a service with that id."), 400)
     raw_start = request.GET.get("start")
     if raw_start:
-        start_date = _date(raw_start)
+        start_date = to_date(raw_start)
         if start_date is None:
             return _api_error(_("start must be a date written YYYY-MM-DD."), 400)
     else:
         start_date = timezone.localtime(timezone.now(), therapist.tz).date()
     raw_days = request.GET.get("days")
-    days = 7 if raw_days in (None, "") else _int(raw_days)
+    days = 7 if raw_days in (None, "") else to_int(raw_days)
     if days is None or days < 1:
         return _api_error(
             _("days must be a whole number from 1 to %(max)s.") % {"max": API_MAX_DAYS}, 400

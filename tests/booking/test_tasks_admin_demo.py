@@ -111,19 +111,34 @@ def test_admin_shows_the_history_read_only(logged_in, staff_user, booked):
     body = page.content.decode()
     assert "created" in body
     assert 'name="starts_at"' not in body  # times are not editable here
-    assert http.get(reverse("admin:booking_booking_add")).status_code == 403
+    # "Add" is the book-for-a-client page, which goes through booking_create.
+    add = http.get(reverse("admin:booking_booking_add")).content.decode()
+    assert "Every booking rule applies here" in add
 
 
-def test_admin_cancels_selected_bookings(logged_in, staff_user, booked):
+def test_admin_cancels_selected_bookings_with_a_reason(logged_in, staff_user, booked):
     http = logged_in(staff_user)
+    changelist = reverse("admin:booking_booking_changelist")
+    asked = http.post(
+        changelist, {"action": "cancel_for_business", "_selected_action": [booked.pk]}
+    )
+    assert "Reason, shown to the client" in asked.content.decode()
+    booked.refresh_from_db()
+    assert booked.status == Booking.Status.CONFIRMED  # nothing until the reason is given
     response = http.post(
-        reverse("admin:booking_booking_changelist"),
-        {"action": "cancel_bookings", "_selected_action": [booked.pk]},
+        changelist,
+        {
+            "action": "cancel_for_business",
+            "_selected_action": [booked.pk],
+            "confirmed": "1",
+            "reason": "The therapist is ill.",
+        },
         follow=True,
     )
     assert response.status_code == 200
     booked.refresh_from_db()
     assert booked.status == Booking.Status.CANCELLED
+    assert booked.status_reason == "The therapist is ill."
     assert booked.events.last().actor == staff_user
 
 

@@ -1,0 +1,56 @@
+"""Forms for the booking admin's own pages. They only parse: whether a booking may be made is
+``booking.services``'s answer, shown on the form as it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from booking.forms import parse_slot
+from clients.models import ClientProfile
+from therapists.models import Service, TherapistProfile
+
+
+class BookForClientForm(forms.Form):
+    client = forms.ModelChoiceField(
+        queryset=ClientProfile.objects.select_related("user"),
+        label=_("Client"),
+        widget=forms.NumberInput,
+        help_text=_("The client's number (see Clients)."),
+    )
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.filter(
+            is_active=True, therapist__approval=TherapistProfile.Approval.APPROVED
+        ).select_related("therapist", "modality"),
+        label=_("Service"),
+    )
+    starts_at = forms.CharField(label=_("Time"), required=False, widget=forms.RadioSelect)
+    clearance_acknowledged = forms.BooleanField(
+        label=_("The client has read the clearance warning and will see their doctor first"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, slots: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].label_from_instance = lambda s: f"{s.therapist} · {s}"  # type: ignore[attr-defined]
+        self.fields["starts_at"].widget.choices = slots or []
+
+    def clean_starts_at(self) -> dt.datetime | None:
+        value = self.cleaned_data.get("starts_at")
+        if not value:
+            return None
+        moment = parse_slot(value)
+        if moment is None:
+            raise forms.ValidationError(_("Choose one of the free times."))
+        return moment
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason, shown to the client"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
