@@ -222,6 +222,14 @@ else:
         "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587"
     )
 
+# A mail server that stops answering fails the send after this many seconds (it is retried with
+# a back-off); the dispatcher's claim lease below must stay well above it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="homeknots")
+# How long a dispatcher's claim on outgoing rows holds without renewal (core.delivery): the
+# rows of a worker that died are sent by another this long after its last renewal.
+DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=60)
+
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

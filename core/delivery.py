@@ -21,8 +21,10 @@ protocol, on SQLite and on PostgreSQL alike:
    that UPDATE commits with ``synchronous_commit = off``: the worker does not wait for the WAL
    flush, so the moment between the mail server's acceptance and the mark is one round trip.
    A failed send is counted and retried with a back-off, FAILED after ``MAX_ATTEMPTS``.
-4. A worker that dies leaves its rows SENDING; after ``CLAIM_LEASE`` (longer than Celery's
-   hard time limit, so the worker is certainly gone) any dispatcher puts them back to PENDING.
+4. While it works through a batch the dispatcher renews its claim (``claimed_at``) every
+   quarter of ``CLAIM_LEASE``; a worker that dies stops renewing, and once the lease has run
+   out any dispatcher puts its rows back to PENDING. Before each send the dispatcher checks the
+   renewal still held, so a worker paused past its lease (and overtaken) sends nothing twice.
 
 The guarantee is at-least-once with a duplicate only when a worker dies between the mail
 server's acceptance and the mark; every attempt carries the same Message-ID so mail systems
@@ -55,7 +57,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
 BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_MAX = dt.timedelta(hours=1)
-CLAIM_LEASE = dt.timedelta(seconds=int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 120)) + 60)
+# How long a claim holds without renewal; a live dispatcher renews it every quarter of this,
+# and one send is bounded by EMAIL_TIMEOUT, well inside it.
+CLAIM_LEASE = dt.timedelta(seconds=int(getattr(settings, "DELIVERY_CLAIM_LEASE_SECONDS", 60)))
+RENEW_EVERY = CLAIM_LEASE / 4
 # One run stops claiming after this, well inside Celery's soft time limit; if rows remain due,
 # the task queues another run at once.
 TIME_BUDGET = dt.timedelta(seconds=45)
@@ -329,12 +334,20 @@ def _send_claimed(
     result: DispatchResult,
     deadline: float | None = None,
 ) -> None:
-    rows = queue.load(
-        queue.model._default_manager.filter(
-            status=Delivery.Status.SENDING, claim_token=token
-        ).order_by("next_attempt_at", "pk")
-    )
+    ours = queue.model._default_manager.filter(status=Delivery.Status.SENDING, claim_token=token)
+    rows = queue.load(ours.order_by("next_attempt_at", "pk"))
+    renewed = time.monotonic()
     for i, row in enumerate(rows):
+        if time.monotonic() - renewed > RENEW_EVERY.total_seconds():
+            held = set(ours.values_list("pk", flat=True))
+            ours.update(claimed_at=timezone.now())
+            renewed = time.monotonic()
+            if row.pk not in held:
+                # Our lease ran out (a long pause) and another dispatcher took the row.
+                logger.warning(
+                    "%s %s: claim lost before sending; left to its new owner", queue.name, row.pk
+                )
+                continue
         if deadline is not None and time.monotonic() > deadline:
             # Give back what we claimed but did not reach: another run takes it at once.
             left = [r.pk for r in rows[i:]]
@@ -363,9 +376,11 @@ def dispatch(
     mailer = Mailer()
     try:
         for queue in chosen:
-            result.recovered += recover_abandoned(queue.model, now=now)
             while True:
                 current = now or timezone.now()
+                # Every batch, not only at the start: a long run also picks up what a dead
+                # worker left once its lease has run out.
+                result.recovered += recover_abandoned(queue.model, now=current)
                 if time.monotonic() > deadline:
                     result.more = result.more or _due(queue.model, current).exists()
                     break

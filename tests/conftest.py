@@ -38,6 +38,9 @@ def logged_in(client: Client):
     return _login
 
 
+WORKER_CLAIM_LEASE_SECONDS = 3
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, settings, tmp_path):
     """Start real Celery worker processes against Redis and the test database.
@@ -72,6 +75,8 @@ def celery_worker_process(transactional_db, settings, tmp_path):
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "EMAIL_URL": f"filemail:///{mail_dir}",
+        # A short lease, so what a killed worker held is picked up within seconds.
+        "DELIVERY_CLAIM_LEASE_SECONDS": str(WORKER_CLAIM_LEASE_SECONDS),
     }
     root = Path(__file__).resolve().parent.parent
     app.conf.task_always_eager = False
