@@ -81,8 +81,9 @@ __all__ = [
 ]
 
 PENDING_HOLD = dt.timedelta(hours=24)
-# PostgreSQL's SQLSTATE for "could not obtain lock" (lock_timeout).
-LOCK_NOT_AVAILABLE = "55P03"
+# PostgreSQL's SQLSTATEs for "could not obtain lock" (lock_timeout) and a deadlock, which the
+# NO KEY UPDATE lock is there to prevent: either way the honest answer is "try again".
+BUSY_SQLSTATES = {"55P03", "40P01"}
 
 
 def client_may_change(booking: Booking, *, now: dt.datetime | None = None) -> bool:
@@ -113,8 +114,11 @@ def _calendar_lock(
 
 
 def _busy(exc: OperationalError) -> BookingRefused | OperationalError:
-    code = getattr(exc.__cause__, "pgcode", None)
-    if code == LOCK_NOT_AVAILABLE or "locked" in str(exc).lower():
+    """A lock we could not get in time is a refusal ("busy, try again"); anything else (the
+    database went away) stays the error it is."""
+    if getattr(exc.__cause__, "pgcode", None) in BUSY_SQLSTATES:
+        return BookingBusy()
+    if connection.vendor == "sqlite" and "database is locked" in str(exc):
         return BookingBusy()
     return exc
 
