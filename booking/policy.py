@@ -17,7 +17,7 @@ from accounts.models import User
 from booking.models import Booking
 from clients.care_flags import needs_clearance
 from clients.models import ClientProfile, Intake
-from clients.selectors import INTAKE_REVIEW_AFTER, intake_current
+from clients.selectors import INTAKE_REVIEW_AFTER
 from core.geo import distance_km
 from core.refusals import Refusal
 from therapists.models import Service, TherapistProfile
@@ -176,7 +176,8 @@ def check_therapist_bookable(*, therapist: TherapistProfile, service: Service) -
 
 def check_intake(*, client: ClientProfile, now: dt.datetime) -> Intake:
     """The client's current intake, or a refusal: none yet, or older than the review period."""
-    intake = intake_current(client=client)
+    # The newest version, without its pain areas: this runs under the calendar lock.
+    intake = Intake.objects.filter(client=client).order_by("-version").first()
     if intake is None or not (intake.consent_treatment and intake.consent_data):
         raise IntakeRequired()
     if intake.created_at < now - INTAKE_REVIEW_AFTER:
