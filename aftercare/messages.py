@@ -1,6 +1,6 @@
 """What a reminder says: the facts about a visit that personalise it, and the rendering of each
 kind's subject and text from ``templates/aftercare/reminders/``. Every sentence there traces
-back to a line of CARE.md (docs/aftercare.md lists them)."""
+back to a line of docs/care-rules.md (docs/aftercare.md lists them)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from core.zones import zone_for
 from . import tokens
 from .models import FOLLOW_UP_DEFAULT_DAYS, Reminder, SessionNote
 
-# From this pressure (1–10) on, the notes count as deeper therapeutic work (CARE.md: "Deeper
-# therapeutic work is more likely to cause soreness than light work").
+# From this pressure (1–10) on, the notes count as deeper therapeutic work
+# (docs/care-rules.md: "Deeper therapeutic work is more likely to cause soreness").
 DEEP_PRESSURE = 7
 
 

@@ -175,8 +175,8 @@ class Feedback(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
 
-    # At or above this soreness (0–10) the therapist hears about it at once (CARE.md: "If a
-    # client is very sore after a session, the therapist should hear about it").
+    # At or above this soreness (0–10) the therapist hears about it at once
+    # (docs/care-rules.md: a very sore client should be heard by their therapist).
     HIGH_SORENESS = 7
 
     booking = models.OneToOneField(

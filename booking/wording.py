@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-# What to get ready for a home visit (CARE.md "In-home visits", "Pressure", "Soreness and
+# What to get ready for a home visit (docs/care-rules.md "In-home visits", "Pressure", "Soreness and
 # aftercare", "When not to treat"). Shown on the review page, the visit page, the e-mails and
 # the day-before reminder.
 PREPARE_AT_HOME = [

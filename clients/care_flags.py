@@ -1,7 +1,7 @@
 """Care flags: what the therapist should know before a visit, computed from an intake (and the
 booking it is for). One pure function, no writes and no clock except an injectable ``today``.
 
-Every flag's wording traces back to a line of CARE.md; docs/care-rules.md lists them side by side.
+Every flag's wording traces back to a line of docs/care-rules.md, which lists them side by side.
 Keep the two in step when a rule changes.
 """
 
@@ -24,7 +24,7 @@ CAUTION = "caution"
 CLEARANCE = "clearance"
 LEVELS = (CLEARANCE, CAUTION, INFO)  # most serious first; flags are returned in this order
 
-# Above this, CARE.md says most people tense against the pain and the work stops helping.
+# Above this, docs/care-rules.md says most people tense against the pain and the work stops helping.
 DISCOMFORT_CEILING_NOTE_ABOVE = 7
 
 _REGION_ORDER = {r.slug: i for i, r in enumerate(REGIONS)}
@@ -49,7 +49,7 @@ def needs_clearance(*, intake: Intake) -> bool:
 
 
 def _screening_reason(condition: str) -> str:
-    """Per condition: why it needs clearance (CARE.md "When not to treat")."""
+    """Per condition: why it needs clearance (docs/care-rules.md "When not to treat")."""
     specific = {
         Intake.Screening.FEVER: _("Postpone until the fever or infection has passed."),
         Intake.Screening.SURGERY: _(
@@ -97,7 +97,8 @@ def care_flags(
     """
     flags: list[CareFlag] = []
 
-    # --- Screening: any condition means postpone or get clearance (CARE.md "When not to treat").
+    # --- Screening: any condition means postpone or get clearance
+    # (docs/care-rules.md "When not to treat").
     labels = dict(Intake.Screening.choices)
     for condition in intake.screening or []:
         flags.append(
@@ -110,7 +111,8 @@ def care_flags(
             )
         )
 
-    # --- First massage, or a long gap since the last one (CARE.md "First massage, or a long gap").
+    # --- First massage, or a long gap since the last one
+    # (docs/care-rules.md "First massage, or a long gap").
     soreness = _(
         "Soreness is most likely after a first massage or a long gap. Start lighter and go "
         "deeper gradually; tell the client that 2–3 days of soreness is normal."
@@ -140,7 +142,7 @@ def care_flags(
             )
 
     reasons = set(intake.reasons or [])
-    # --- Fibromyalgia (CARE.md "Pressure").
+    # --- Fibromyalgia (docs/care-rules.md "Pressure").
     if Intake.Reason.FIBROMYALGIA in reasons:
         flags.append(
             CareFlag(
@@ -150,7 +152,7 @@ def care_flags(
                 reason=_("People with fibromyalgia usually do best with gentle, light pressure."),
             )
         )
-    # --- Stress or anxiety (CARE.md "Pressure").
+    # --- Stress or anxiety (docs/care-rules.md "Pressure").
     if Intake.Reason.STRESS in reasons:
         flags.append(
             CareFlag(
@@ -164,7 +166,7 @@ def care_flags(
             )
         )
 
-    # --- Discomfort ceiling above 7 (CARE.md "Pressure").
+    # --- Discomfort ceiling above 7 (docs/care-rules.md "Pressure").
     if intake.discomfort_ceiling > DISCOMFORT_CEILING_NOTE_ABOVE:
         flags.append(
             CareFlag(
@@ -178,7 +180,7 @@ def care_flags(
             )
         )
 
-    # --- Referred pain (CARE.md "What a trigger point is").
+    # --- Referred pain (docs/care-rules.md "What a trigger point is").
     travels = [
         _("%(area)s → %(targets)s")
         % {

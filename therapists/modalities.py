@@ -1,4 +1,4 @@
-"""The four modalities of CARE.md, in the product's own words. The slugs are a contract
+"""The four modalities of docs/care-rules.md, in the product's own words. The slugs are a contract
 (shared/CONTRACTS.md) and never change; staff may edit names and wording in admin."""
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def new_calendar_token() -> str:
 
 
 class Modality(models.Model):
-    """One of the four kinds of trigger point therapy (CARE.md); rows made by a migration."""
+    """One of the four kinds of trigger point therapy (docs/care-rules.md); rows made by a
+    migration."""
 
     MYOFASCIAL = "myofascial"
     NEUROMUSCULAR = "neuromuscular"
