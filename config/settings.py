@@ -232,6 +232,19 @@ DELIVERY_CLAIM_LEASE_SECONDS = env.int("DELIVERY_CLAIM_LEASE_SECONDS", default=6
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# A request that nudges a worker after commit must not wait for a broker that is down or not
+# answering: one quick retry, short socket timeouts, then the nudge is dropped (the outbox row
+# is sent by beat's dispatcher once the broker is back).
+BROKER_FAIL_FAST = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    "retry_on_timeout": False,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: messages are files under var/, so `make run` and
     # `make test` need no broker server.
@@ -247,7 +260,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **BROKER_FAIL_FAST,
+        # A task a worker took but never acknowledged (the worker died) is given to another
+        # after this. Longer than the longest task (CELERY_TASK_TIME_LIMIT), short enough that
+        # nothing waits long: the work itself is in rows, which are safe to run twice.
+        "visibility_timeout": 300,
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -96,8 +96,13 @@ def nudge_send(pk: int) -> None:
     sends it within a minute of the broker's return), never the request."""
     try:
         send_email.apply_async(args=[pk], retry=False)
-    except Exception:
-        logger.warning("could not reach the broker; e-mail %s waits for the dispatcher", pk)
+    except Exception as exc:
+        logger.warning(
+            "could not queue e-mail %s (%s: %s); it waits for the dispatcher",
+            pk,
+            type(exc).__name__,
+            exc,
+        )
 
 
 def message_to_facts(message: EmailMessage) -> dict[str, Any]:
