@@ -12,7 +12,7 @@ class EmailUserManager(UserManager["User"]):
 
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:  # type: ignore[override]
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -20,14 +20,14 @@ class EmailUserManager(UserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(  # type: ignore[override]
+    def create_user(  # type: ignore[override]  # no username: the e-mail comes first
         self, email: str, password: str | None = None, **extra: Any
     ) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(  # type: ignore[override]
+    def create_superuser(  # type: ignore[override]  # no username: the e-mail comes first
         self, email: str, password: str | None = None, **extra: Any
     ) -> User:
         extra.setdefault("is_staff", True)
@@ -42,7 +42,7 @@ class User(AbstractUser):
         THERAPIST = "therapist", _("Therapist")
         STAFF = "staff", _("Staff")
 
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment]  # removes AbstractUser's field; e-mail instead
     email = models.EmailField(_("e-mail address"), unique=True)
     role = models.CharField(
         _("role"), max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True
@@ -51,7 +51,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = EmailUserManager()  # type: ignore[misc]
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     class Meta:
         verbose_name = _("user")

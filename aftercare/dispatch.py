@@ -65,7 +65,7 @@ def build_message(reminder: Reminder, *, now: dt.datetime) -> EmailMultiAlternat
         render_to_string("aftercare/email/reminder.html", context), "text/html"
     )
     # What the client was told, kept on the row for their dashboard and for staff.
-    message.hk_copy = (subject, body)  # type: ignore[attr-defined]
+    message.hk_copy = (subject, body)  # type: ignore[attr-defined]  # read in sent_fields()
     return message
 
 
@@ -95,9 +95,7 @@ class ReminderQueue(delivery.Queue):
             for r in follow_ups:
                 assert r.booking is not None
                 # Per row, not on the queue: several threads may dispatch at once.
-                r.booked_again = any(  # type: ignore[attr-defined]
-                    s > r.booking.starts_at for s in starts.get(r.client_id, [])
-                )
+                r.booked_again = any(s > r.booking.starts_at for s in starts.get(r.client_id, []))
         return reminders
 
     def decide(self, row: Reminder, *, now: dt.datetime) -> tuple[str, str]:

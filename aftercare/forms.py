@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
 from booking.forms import parse_slot
@@ -72,9 +73,11 @@ class SessionNoteForm(forms.Form):
 
     def area_rows(self) -> list[dict[str, Any]]:
         """Checkbox rows grouped by view, in the same shape the intake's body map uses."""
-        chosen = set(
-            self.data.getlist("areas") if self.is_bound else self.initial.get("areas") or []
-        )
+        if self.is_bound:
+            assert isinstance(self.data, MultiValueDict)  # bound to request.POST
+            chosen = set(self.data.getlist("areas"))
+        else:
+            chosen = set(self.initial.get("areas") or [])
         return [{"region": r, "checked": r.slug in chosen} for r in REGIONS]
 
 
@@ -161,8 +164,10 @@ class SeriesForm(forms.Form):
         self, *args: Any, slots: list[tuple[str, list[tuple[str, str]]]], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["first"].choices = slots
-        self.fields["first"].error_messages["required"] = _("Choose the time of the first visit.")
+        first = self.fields["first"]
+        assert isinstance(first, forms.ChoiceField)
+        first.choices = slots
+        first.error_messages["required"] = _("Choose the time of the first visit.")
 
     def first_starts_at(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.cleaned_data["first"])

@@ -5,6 +5,7 @@ back to a line of docs/care-rules.md (docs/aftercare.md lists them)."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -32,8 +33,10 @@ from .models import FOLLOW_UP_DEFAULT_DAYS, Reminder, SessionNote
 DEEP_PRESSURE = 7
 
 
-def client_tz(client: ClientProfile) -> dt.tzinfo:
-    return zone_for(client)
+def client_tz(client: ClientProfile) -> zoneinfo.ZoneInfo:
+    zone = zone_for(client)
+    assert isinstance(zone, zoneinfo.ZoneInfo)  # zone_for gives a profile a named zone
+    return zone
 
 
 def local_label(moment: dt.datetime, tz: dt.tzinfo, fmt: str = "l j F, H:i") -> str:
@@ -209,7 +212,7 @@ def render_reminder(
     free times yet; the dispatcher renders again when it sends, so times and names are fresh.
     ``facts``: the visit's facts when the caller has them already (a plan renders four)."""
     context = reminder_context(reminder, now=now, for_send=for_send, facts=facts)
-    subject = render_to_string(f"aftercare/reminders/{reminder.kind}_subject.txt", context)
+    subject: str = render_to_string(f"aftercare/reminders/{reminder.kind}_subject.txt", context)
     body = render_to_string(f"aftercare/reminders/{reminder.kind}_body.txt", context)
     subject = " ".join(subject.split())[:200]
     # Templates are indented for reading; e-mail text is not. Keep paragraph breaks only.

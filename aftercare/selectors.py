@@ -385,7 +385,7 @@ def note_page(*, booking: Booking, user: Any, now: dt.datetime | None = None) ->
     )
     areas: list[str] = []
     note = SessionNote.objects.filter(booking=booking).first()
-    if access == WRITE and note is None and booking.intake_id is not None:
+    if access == WRITE and note is None and booking.intake is not None:
         health_view(
             user=user,
             client=booking.client,

@@ -351,7 +351,7 @@ class FeedbackRefused(Exception):
     pass
 
 
-PRESSURE_STEPS = [
+PRESSURE_STEPS: list[str] = [
     Intake.Pressure.LIGHT,
     Intake.Pressure.MEDIUM,
     Intake.Pressure.FIRM,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import request_user
 from booking.models import Booking
 from booking.selectors import available_slots, booking_review
 from booking.services import (
@@ -85,7 +86,7 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
                         client_response=data["client_response"],
                         advice=data["advice"],
                         follow_up_days=data["follow_up_days"],
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=request_user(request),
                     )
                 except ValidationError as exc:
                     _add_form_errors(form, exc)
@@ -243,7 +244,7 @@ def pressure_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
         services.pressure_suggestion_answer(
             feedback=feedback_obj,
             accept=accept,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request_user(request),
         )
     except (services.FeedbackRefused, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
@@ -443,7 +444,7 @@ def _series_confirm(
             service=service,
             starts=starts,
             interval_weeks=interval,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request_user(request),
             clearance_acknowledged=form.cleaned_data["acknowledge"],
         )
     except services.SeriesClash as exc:
@@ -491,7 +492,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         if request.POST.get("action") == "cancel_all":
-            cancelled, refused = services.series_cancel(series=series, actor=request.user)  # type: ignore[arg-type]
+            cancelled, refused = services.series_cancel(series=series, actor=request_user(request))
             if cancelled:
                 messages.success(request, _("Cancelled %(n)s visits.") % {"n": len(cancelled)})
             for _booking, reason in refused:
@@ -499,7 +500,9 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             booking = get_object_or_404(Booking, pk=request.POST.get("booking") or 0, client=client)
             try:
-                services.series_visit_cancel(series=series, booking=booking, actor=request.user)  # type: ignore[arg-type]
+                services.series_visit_cancel(
+                    series=series, booking=booking, actor=request_user(request)
+                )
             except (BookingRefused, ValidationError) as exc:
                 messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
             else:
@@ -507,7 +510,8 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     request, _("That visit is cancelled; the rest of the series stays.")
                 )
         return redirect("aftercare:series_detail", pk=series.pk)
-    tz = client_tz(client)  # type: ignore[arg-type]
+    assert client is not None  # the series above was looked up by it
+    tz = client_tz(client)
     now = timezone.now()
     visits = [
         {

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.http import request_user
 from booking.admin_forms import BookForClientForm, CancelForm
 from booking.models import Booking, BookingEvent
 from booking.selectors import available_slots
@@ -130,7 +131,7 @@ class BookingAdmin(admin.ModelAdmin):
                             therapist=service.therapist,
                             service=service,
                             starts_at=starts_at,
-                            actor=request.user,  # type: ignore[arg-type]
+                            actor=request_user(request),
                             clearance_acknowledged=form.cleaned_data["clearance_acknowledged"],
                         )
                     except BookingRefused as exc:
@@ -189,7 +190,7 @@ class BookingAdmin(admin.ModelAdmin):
             try:
                 booking_cancel(
                     booking=booking,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request_user(request),
                     reason=form.cleaned_data["reason"],
                     for_client=for_client,
                 )

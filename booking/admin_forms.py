@@ -14,6 +14,13 @@ from clients.models import ClientProfile
 from therapists.models import Service, TherapistProfile
 
 
+class _ServiceChoiceField(forms.ModelChoiceField):
+    """Services of every therapist in one list: name the therapist in each label."""
+
+    def label_from_instance(self, obj: Service) -> str:
+        return f"{obj.therapist} · {obj}"
+
+
 class BookForClientForm(forms.Form):
     client = forms.ModelChoiceField(
         queryset=ClientProfile.objects.select_related("user"),
@@ -21,7 +28,7 @@ class BookForClientForm(forms.Form):
         widget=forms.NumberInput,
         help_text=_("The client's number (see Clients)."),
     )
-    service = forms.ModelChoiceField(
+    service = _ServiceChoiceField(
         queryset=Service.objects.filter(
             is_active=True, therapist__approval=TherapistProfile.Approval.APPROVED
         ).select_related("therapist", "modality"),
@@ -35,7 +42,6 @@ class BookForClientForm(forms.Form):
 
     def __init__(self, *args: Any, slots: list[tuple[str, str]] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["service"].label_from_instance = lambda s: f"{s.therapist} · {s}"  # type: ignore[attr-defined]
         self.fields["starts_at"].widget.choices = slots or []
 
     def clean_starts_at(self) -> dt.datetime | None:

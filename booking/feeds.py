@@ -17,7 +17,7 @@ from icalendar import Calendar, Event
 from booking.models import Booking
 from therapists.models import TherapistProfile, TimeOff
 
-STATUS = {
+STATUS: dict[str, str] = {
     Booking.Status.PENDING: "TENTATIVE",
     Booking.Status.CONFIRMED: "CONFIRMED",
     Booking.Status.COMPLETED: "CONFIRMED",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -9,6 +9,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from therapists.models import Modality, Service
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def parse_slot(value: str | None) -> datetime | None:
@@ -27,7 +30,7 @@ def parse_slot(value: str | None) -> datetime | None:
         return None
 
 
-def duration_choices() -> list[tuple[str, str]]:
+def duration_choices() -> list[tuple[str, StrOrPromise]]:
     minutes = (
         Service.objects.filter(is_active=True)
         .values_list("duration_minutes", flat=True)
@@ -68,8 +71,11 @@ class ChooseServiceForm(forms.Form):
     def __init__(self, *args: Any, show_postcode: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.modalities = list(Modality.objects.order_by("position", "name"))
-        self.fields["modality"].choices = [(m.slug, m.name) for m in self.modalities]
-        self.fields["duration"].choices = duration_choices()
+        modality, duration = self.fields["modality"], self.fields["duration"]
+        assert isinstance(modality, forms.ChoiceField)
+        assert isinstance(duration, forms.ChoiceField)
+        modality.choices = [(m.slug, m.name) for m in self.modalities]
+        duration.choices = duration_choices()
         if not show_postcode:
             del self.fields["postcode"]
 

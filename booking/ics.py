@@ -72,6 +72,6 @@ def booking_ics(
     if attendee_name:
         attendee.params["cn"] = vText(attendee_name)
     attendee.params["role"] = vText("REQ-PARTICIPANT")
-    event.add("attendee", attendee, encode=0)
+    event.add("attendee", attendee, encode=False)
     cal.add_component(event)
     return cal.to_ical().decode()

@@ -62,18 +62,18 @@ def _load_calendars(
     window_start = datetime.combine(start_date - timedelta(days=2), time(), tzinfo=UTC)
     window_end = datetime.combine(start_date + timedelta(days=days + 2), time(), tzinfo=UTC)
     cal = _Calendars()
-    for row in WeeklyHours.objects.filter(therapist_id__in=therapist_ids):
-        cal.weekly.setdefault(row.therapist_id, []).append(row)
-    for row in DateOverride.objects.filter(
+    for hours in WeeklyHours.objects.filter(therapist_id__in=therapist_ids):
+        cal.weekly.setdefault(hours.therapist_id, []).append(hours)
+    for override in DateOverride.objects.filter(
         therapist_id__in=therapist_ids,
         date__gte=start_date - timedelta(days=1),
         date__lte=start_date + timedelta(days=days + 1),
     ):
-        cal.overrides.setdefault(row.therapist_id, []).append(row)
-    for row in TimeOff.objects.filter(
+        cal.overrides.setdefault(override.therapist_id, []).append(override)
+    for block in TimeOff.objects.filter(
         therapist_id__in=therapist_ids, starts_at__lt=window_end, ends_at__gt=window_start
     ):
-        cal.time_off.setdefault(row.therapist_id, []).append(row)
+        cal.time_off.setdefault(block.therapist_id, []).append(block)
     bookings = active_bookings().filter(
         therapist_id__in=therapist_ids, starts_at__lt=window_end, ends_at__gt=window_start
     )
@@ -287,14 +287,14 @@ def earliest_slots(
     modality (at that duration) and reaches the postcode, soonest first."""
     now = now or timezone.now()
     slug = modality if isinstance(modality, str) else modality.slug
-    services = Service.objects.filter(
+    matching = Service.objects.filter(
         is_active=True,
         modality__slug=slug,
         therapist__in=bookable_therapists(modality=slug, postcode=postcode),
     ).select_related("therapist", "modality")
     if duration_minutes:
-        services = services.filter(duration_minutes=duration_minutes)
-    services = list(services)
+        matching = matching.filter(duration_minutes=duration_minutes)
+    services = list(matching)
     by_service = slots_for_services(
         services=services,
         start_date=start_date or now.date(),

@@ -14,7 +14,7 @@ list.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import request_user
 from accounts.models import User
 from booking import links, policy
 from booking.forms import (
@@ -74,6 +75,7 @@ from booking.templatetags.booking_tags import slot_value
 from booking.wording import PREPARE_AT_HOME, policy_text
 from clients.models import ClientProfile
 from clients.selectors import client_profile_for
+from core.http import HtmxHttpRequest
 from core.timefmt import TIME_FORMAT, local_label
 from core.zones import zone_for
 from therapists.models import Modality, Service, TherapistProfile
@@ -83,6 +85,16 @@ API_MAX_DAYS = 31
 
 
 # --- Helpers ---------------------------------------------------------------------------------
+
+
+class _TherapistCard(TypedDict):
+    """One therapist on the "who" step."""
+
+    therapist: TherapistProfile
+    service: Service
+    next: str
+    next_at: dt.datetime | None
+    url: str
 
 
 def _client_for(user: Any) -> ClientProfile | None:
@@ -97,16 +109,21 @@ def _visit_url(booking: Booking) -> str:
 
 
 @require_GET
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: HtmxHttpRequest) -> HttpResponse:
     client = _client_for(request.user)
     zone = zone_for(client)
     params = request.GET
     if params.get("therapist") and not params.get("service"):
         # A therapist but no service: their profile lists what they offer, each with a link
         # back here.
-        therapist = TherapistProfile.objects.filter(
-            pk=to_int(params["therapist"]), approval=TherapistProfile.Approval.APPROVED
-        ).first()
+        therapist_id = to_int(params["therapist"])
+        therapist = (
+            TherapistProfile.objects.filter(
+                pk=therapist_id, approval=TherapistProfile.Approval.APPROVED
+            ).first()
+            if therapist_id is not None
+            else None
+        )
         if therapist is not None:
             return redirect(therapist.get_absolute_url())
     if params.get("therapist") or params.get("service"):
@@ -189,7 +206,7 @@ def _who_step(
             is_active=True,
         )
     }
-    cards = []
+    cards: list[_TherapistCard] = []
     for therapist in therapists:
         service = services.get(therapist.pk)
         if service is None:
@@ -223,7 +240,7 @@ def _who_step(
 
 
 def _when_step(
-    request: HttpRequest, *, service: Service, client: ClientProfile | None, zone: Any
+    request: HtmxHttpRequest, *, service: Service, client: ClientProfile | None, zone: Any
 ) -> HttpResponse:
     therapist = service.therapist
     base = {"therapist": therapist.pk, "service": service.pk}
@@ -273,7 +290,7 @@ def _when_step(
 @login_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
     if not user.is_client:
         messages.error(request, _("Bookings are made from a client account."))
         return redirect("dashboard")
@@ -361,7 +378,7 @@ def review(request: HttpRequest) -> HttpResponse:
                 return redirect("booking:detail", pk=booking.pk)
         elif "starts_at" in form.errors:
             # A time we cannot read (or none chosen): offer real ones instead.
-            unavailable_message = " ".join(form.errors["starts_at"])
+            unavailable_message = " ".join(str(e) for e in form.errors["starts_at"])
     else:
         form = ConfirmForm(
             initial={
@@ -501,7 +518,7 @@ def _cancel_page(
 
 
 def _reschedule_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     booking: Booking,
     *,
     actor: User,
@@ -585,7 +602,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _cancel_page(
         request,
         booking,
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request_user(request),
         action_url=reverse("booking:cancel", kwargs={"pk": pk}),
         done_url=reverse("booking:detail", kwargs={"pk": pk}),
         other_url=reverse("booking:reschedule", kwargs={"pk": pk}),
@@ -594,12 +611,12 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
     return _reschedule_page(
         request,
         booking,
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request_user(request),
         action_url=reverse("booking:reschedule", kwargs={"pk": pk}),
         done_url=reverse("booking:detail", kwargs={"pk": pk}),
         other_url=reverse("booking:cancel", kwargs={"pk": pk}),
@@ -670,7 +687,7 @@ def link_cancel(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def link_reschedule(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+def link_reschedule(request: HtmxHttpRequest, pk: int, token: str) -> HttpResponse:
     booking = _link_booking(request, pk, token, "reschedule")
     if isinstance(booking, HttpResponse):
         return booking
@@ -693,7 +710,7 @@ def link_reschedule(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 def visit_action(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, decline, cancel, complete or mark a no-show, from the visit page. Only the
     booking's therapist and staff; anyone else gets the same 404 as for a missing booking."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
     booking = get_object_or_404(
         Booking.objects.select_related("therapist__user", "client__user", "service"), pk=pk
     )

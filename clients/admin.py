@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.http import request_user
 from clients.body import region_label
 from clients.models import ClientProfile, Intake, IntakeAccessLog, PainArea
 from clients.services import intake_view_record
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class _ReadOnlyMixin:
@@ -109,7 +113,7 @@ class IntakeAdmin(_ReadOnlyMixin, admin.ModelAdmin):
         return "; ".join(obj.reason_labels) or "–"
 
     @admin.display(description=_("health screening"))
-    def screening_conditions(self, obj: Intake) -> str:
+    def screening_conditions(self, obj: Intake) -> StrOrPromise:
         return "; ".join(obj.screening_labels) or _("none of the listed conditions")
 
     @admin.display(description=_("screening"), boolean=True)
@@ -128,7 +132,7 @@ class IntakeAdmin(_ReadOnlyMixin, admin.ModelAdmin):
         if request.method == "GET" and response.status_code == 200:
             intake = self.get_object(request, object_id)
             if intake is not None:
-                intake_view_record(intake=intake, viewer=request.user, context="admin")  # type: ignore[arg-type]
+                intake_view_record(intake=intake, viewer=request_user(request), context="admin")
         return response
 
 

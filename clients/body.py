@@ -5,18 +5,22 @@ holds the region."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Region:
     slug: str
-    label: str
+    label: StrOrPromise
     view: str  # "front" or "back"
 
 
-def _sides(slug: str, label: str, view: str) -> list[Region]:
+def _sides(slug: str, label: StrOrPromise, view: str) -> list[Region]:
     return [
         Region(f"{slug}-left", _("%(part)s (left)") % {"part": label}, view),
         Region(f"{slug}-right", _("%(part)s (right)") % {"part": label}, view),
@@ -46,7 +50,7 @@ REGIONS: list[Region] = [
 ]
 
 REGION_BY_SLUG: dict[str, Region] = {r.slug: r for r in REGIONS}
-REGION_CHOICES: list[tuple[str, str]] = [(r.slug, r.label) for r in REGIONS]
+REGION_CHOICES: list[tuple[str, StrOrPromise]] = [(r.slug, r.label) for r in REGIONS]
 
 
 def region_label(slug: str) -> str:

@@ -50,7 +50,7 @@ def needs_clearance(*, intake: Intake) -> bool:
 
 def _screening_reason(condition: str) -> str:
     """Per condition: why it needs clearance (docs/care-rules.md "When not to treat")."""
-    specific = {
+    specific: dict[str, str] = {
         Intake.Screening.FEVER: _("Postpone until the fever or infection has passed."),
         Intake.Screening.SURGERY: _(
             "Recent surgery or injury: get the doctor's clearance and keep away from the site."

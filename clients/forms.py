@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,6 +14,9 @@ from clients.models import ClientProfile, Intake
 from clients.selectors import client_local_today, pain_areas_sorted
 from clients.services import TEXT_LIMIT, PainAreaInput, postcode_not_found_message
 from core.geo import lookup_postcode, normalise_postcode
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _PHONE_RE = re.compile(r"^[0-9+()./\-\s]+$")
 
@@ -91,7 +94,9 @@ class ClientProfileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        time_zone = self.fields["time_zone"]
+        assert isinstance(time_zone, forms.ChoiceField)
+        time_zone.choices = time_zone_choices()
 
     @classmethod
     def initial_for(cls, *, user: Any, profile: ClientProfile | None) -> dict[str, Any]:
@@ -281,6 +286,7 @@ class IntakeForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         ceiling = data.get("discomfort_ceiling")
         if ceiling is not None and ceiling > 7 and not data.get("confirm_high_ceiling"):
             self.add_error(
@@ -304,7 +310,7 @@ class IntakeForm(forms.Form):
             if region.slug not in chosen:
                 # Details of an unticked area are ignored, so are any mistakes in them.
                 for name in _area_field_names(region.slug):
-                    self._errors.pop(name, None)
+                    self.errors.pop(name, None)
 
         pain_areas: list[PainAreaInput] = []
         for slug in data.get("areas") or []:
@@ -347,6 +353,7 @@ class IntakeForm(forms.Form):
             if not bound.errors:
                 continue
             name = bound.name
+            label: StrOrPromise
             if name.startswith(("intensity_", "refers_")):
                 kind, slug = name.split("_", 1)
                 label = (

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from accounts.http import request_user
 from accounts.models import User
 from clients.care_flags import care_flags
 from clients.forms import ClientProfileForm, IntakeForm
@@ -30,7 +31,7 @@ from clients.services import client_profile_save, intake_create
 
 def _require_client(request: HttpRequest) -> User:
     """Profile and intake pages are the client's own; other roles have their own screens."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
     if not user.is_client:
         raise PermissionDenied(_("Only clients have a health intake."))
     return user
@@ -118,13 +119,15 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponse:
     previous = intake_previous(intake=intake)
     areas = pain_areas_sorted(intake=intake)
     is_owner = intake.client.user_id == request.user.pk
+    current = intake_current(client=intake.client)
+    assert current is not None  # the client has this intake, at least
     return render(
         request,
         "clients/intake_detail.html",
         {
             "intake": intake,
             "is_owner": is_owner,
-            "is_current": intake_current(client=intake.client).pk == intake.pk,  # type: ignore[union-attr]
+            "is_current": current.pk == intake.pk,
             "flags": care_flags(intake=intake),
             "changes": intake_changes(previous, intake),
             "previous": previous,

@@ -95,7 +95,7 @@ def nudge_send(pk: int) -> None:
     """Ask a worker to send row ``pk`` now. Best effort: a broker outage costs latency (beat
     sends it within a minute of the broker's return), never the request."""
     try:
-        send_email.apply_async(args=[pk], retry=False)
+        send_email.apply_async(args=(pk,), retry=False)
     except Exception as exc:
         logger.warning(
             "could not queue e-mail %s (%s: %s); it waits for the dispatcher",

@@ -7,12 +7,15 @@ rule themselves. ``code`` is a stable, machine-readable name for tests and APIs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Refusal(Exception):
     code = "refused"
-    default_message = "That is not possible."
+    default_message: StrOrPromise = "That is not possible."
 
     def __init__(self, message: Any = None, *, code: str | None = None) -> None:
         text = str(message) if message is not None else str(self.default_message)

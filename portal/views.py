@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.http import request_user
 from accounts.models import User
 from aftercare import selectors as aftercare_selectors
 from booking import selectors as booking_selectors
@@ -35,7 +36,7 @@ from clients.models import IntakeAccessLog
 from clients.selectors import intake_changes, intake_current, intake_previous
 from core.zones import viewer_zone
 from therapists import selectors as therapist_selectors
-from therapists.decorators import therapist_required
+from therapists.decorators import TherapistHttpRequest, therapist_required
 from therapists.forms import DirectoryFilterForm
 from therapists.models import Service, TherapistProfile
 
@@ -48,7 +49,7 @@ DIRECTORY_PAGE_SIZE = 12
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Where each role lands after logging in."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
     if user.is_therapist:
         profile = getattr(user, "therapist_profile", None)
         panel = booking_selectors.therapist_today(therapist=profile) if profile else None
@@ -122,7 +123,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
     if therapist is None:
         raise Http404
     zone = viewer_zone(request.user)
-    services_offered = list(therapist.active_services)  # type: ignore[attr-defined]
+    services_offered = list(therapist.active_services)
     for service in services_offered:
         service.therapist = therapist
     free = _free_slots(services_offered)
@@ -170,8 +171,8 @@ def _parse_calendar_bound(value: str, tz: dt.tzinfo) -> dt.datetime | None:
 
 @therapist_required
 @require_GET
-def calendar_events(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def calendar_events(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     start = _parse_calendar_bound(request.GET.get("start", ""), therapist.tz)
     end = _parse_calendar_bound(request.GET.get("end", ""), therapist.tz)
     if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):

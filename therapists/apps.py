@@ -11,9 +11,11 @@ def _ensure_modalities(sender: AppConfig, **kwargs: Any) -> None:
 
     from therapists.modalities import ensure_modalities
 
+    # migrate passes the historical apps; flush passes none.
+    apps = kwargs.get("apps", sender.apps)
+    assert apps is not None  # an app config gets its registry when the registry is populated
     try:
-        # migrate passes the historical apps; flush passes none.
-        modality = kwargs.get("apps", sender.apps).get_model("therapists", "Modality")
+        modality = apps.get_model("therapists", "Modality")
     except LookupError:  # migrating backwards past the model
         return
     connection = connections[kwargs.get("using", "default")]

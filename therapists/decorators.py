@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from therapists import services
+from therapists.models import TherapistProfile
 
 View = Callable[..., HttpResponse]
+
+
+class TherapistHttpRequest(HttpRequest):
+    """The request a :func:`therapist_required` view gets. Only for annotations."""
+
+    therapist: TherapistProfile
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -34,7 +41,8 @@ def therapist_required(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         if not getattr(user, "is_therapist", False):
             raise PermissionDenied
-        request.therapist = services.therapist_profile_create_pending(user=user)  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        therapist_request = cast(TherapistHttpRequest, request)
+        therapist_request.therapist = services.therapist_profile_create_pending(user=user)
+        return view(therapist_request, *args, **kwargs)
 
     return wrapper

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -20,7 +21,25 @@ from therapists.models import Modality, Service, TherapistProfile, TimeOff
 from therapists.services import time_off_add_block, time_off_add_days, weekly_hours_replace
 
 WEEKDAYS = range(5)
-DEMO_THERAPISTS = [
+
+
+class _DemoTherapist(TypedDict):
+    email: str
+    first: str
+    last: str
+    slug: str
+    modalities: list[str]
+    postcode: str
+    radius: int
+    years: int
+    languages: str
+    bio: str
+    hours: list[tuple[int, str, str]]  # (weekday, from, until)
+    price: Decimal
+    colour: tuple[int, int, int]
+
+
+DEMO_THERAPISTS: list[_DemoTherapist] = [
     {
         "email": "maya@homeknots.example",
         "first": "Maya",

@@ -187,8 +187,10 @@ class ServiceForm(forms.ModelForm):
     def __init__(self, *args: Any, therapist: TherapistProfile, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         own = therapist.modalities.all()
-        self.fields["modality"].queryset = own if own.exists() else Modality.objects.all()
-        self.fields["modality"].empty_label = None
+        modality = self.fields["modality"]
+        assert isinstance(modality, forms.ModelChoiceField)
+        modality.queryset = own if own.exists() else Modality.objects.all()
+        modality.empty_label = None
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -219,6 +221,7 @@ class WeeklyRangeForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if self.errors:
             return data
         start, end = data.get("start_time"), data.get("end_time")
@@ -270,6 +273,7 @@ class TimeOffForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         first, last = data.get("first_day"), data.get("last_day")
         if first and last:
             if last < first:
@@ -288,6 +292,7 @@ class DateOverrideForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", _("The end must be after the start."))
@@ -304,6 +309,7 @@ class CalendarBlockForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end <= start:
@@ -324,7 +330,9 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, modalities: list[Modality], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["modality"].choices = [
+        modality = self.fields["modality"]
+        assert isinstance(modality, forms.ChoiceField)
+        modality.choices = [
             ("", _("Any")),
             *[(m.slug, m.name) for m in modalities],
         ]

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
@@ -21,21 +21,25 @@ from therapists.models import (
     WeeklyHours,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 UTC = dt.UTC
 
 Interval = tuple[dt.datetime, dt.datetime]
 
 
-class _WeeklyRange(Protocol):
+class _TimeRange(Protocol):
+    start_time: dt.time
+    end_time: dt.time
+
+
+class _WeeklyRange(_TimeRange, Protocol):
     weekday: int
-    start_time: dt.time
-    end_time: dt.time
 
 
-class _DatedRange(Protocol):
+class _DatedRange(_TimeRange, Protocol):
     date: dt.date
-    start_time: dt.time
-    end_time: dt.time
 
 
 class _Block(Protocol):
@@ -132,17 +136,18 @@ def working_intervals(
         )
 
     by_weekday: dict[int, list[_WeeklyRange]] = {}
-    for row in weekly_hours:
-        by_weekday.setdefault(row.weekday, []).append(row)
+    for hours in weekly_hours:
+        by_weekday.setdefault(hours.weekday, []).append(hours)
     by_date: dict[dt.date, list[_DatedRange]] = {}
-    for row in overrides:
-        if start_date <= row.date < end_date:
-            by_date.setdefault(row.date, []).append(row)
+    for override in overrides:
+        if start_date <= override.date < end_date:
+            by_date.setdefault(override.date, []).append(override)
 
     open_: list[Interval] = []
     for offset in range(days):
         day = start_date + dt.timedelta(days=offset)
-        for row in [*by_weekday.get(day.weekday(), []), *by_date.get(day, [])]:
+        ranges: list[_TimeRange] = [*by_weekday.get(day.weekday(), []), *by_date.get(day, [])]
+        for row in ranges:
             open_.append(
                 (local_to_utc(day, row.start_time, tz), local_to_utc(day, row.end_time, tz))
             )
@@ -231,7 +236,7 @@ def therapist_directory(*, modality_slug: str = "", postcode: str = "") -> Direc
         ),
     )
     for therapist in qs:
-        services = therapist.active_services  # type: ignore[attr-defined]
+        services = therapist.active_services
         if result.modality is not None:
             services = [s for s in services if s.modality_id == result.modality.pk]
         entry = DirectoryEntry(
@@ -265,7 +270,15 @@ def first_slot_per_day(
     return list(chosen.values())
 
 
-def therapist_for_viewer(*, slug: str, user: Any) -> TherapistProfile | None:
+class ActiveServices(TypedDict):
+    """What ``Prefetch("services", ..., to_attr="active_services")`` adds to a profile."""
+
+    active_services: list[Service]
+
+
+def therapist_for_viewer(
+    *, slug: str, user: Any
+) -> WithAnnotations[TherapistProfile, ActiveServices] | None:
     """The profile at ``slug`` if ``user`` may see it: anyone once approved; before that
     only its owner and staff (a preview)."""
     profile = (

@@ -39,7 +39,9 @@ def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
     if base in RESERVED_SLUGS:
         base = f"{base}-therapist"
     slug, n = base, 1
-    taken = TherapistProfile.objects.exclude(pk=exclude_pk)
+    taken = TherapistProfile.objects.all()
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
     while taken.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
@@ -66,8 +68,8 @@ def photo_resize(upload: UploadedFile, *, max_px: int = PHOTO_MAX_PX) -> Content
     """A JPEG no larger than ``max_px`` on its longest side, upright, without EXIF data
     (phone photos carry the place they were taken)."""
     upload.seek(0)
-    with Image.open(upload) as image:
-        image = ImageOps.exif_transpose(image)
+    with Image.open(upload) as opened:
+        image = ImageOps.exif_transpose(opened)
         if image.mode not in ("RGB", "L"):
             background = Image.new("RGB", image.size, (255, 255, 255))
             rgba = image.convert("RGBA")
@@ -101,7 +103,7 @@ def therapist_profile_update(
         name = f"{profile.slug}-{secrets.token_hex(4)}.jpg"
         profile.photo.save(name, photo_resize(photo), save=False)
     elif clear_photo:
-        profile.photo = None  # type: ignore[assignment]
+        profile.photo = None
     profile.full_clean(exclude=["photo", "user", "slug"])
     profile.save()
     profile.modalities.set(modalities)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.views import SignupView
 from django.contrib import messages
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from therapists import selectors, services
-from therapists.decorators import therapist_required, wants_json
+from therapists.decorators import TherapistHttpRequest, therapist_required, wants_json
 from therapists.forms import (
     CalendarBlockForm,
     DateOverrideForm,
@@ -24,6 +24,9 @@ from therapists.forms import (
     weekly_hours_initial,
 )
 from therapists.models import DateOverride, Service, TherapistProfile, TimeOff, WeeklyHours
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DIRECTORY_PAGE_SIZE = 12
 
@@ -47,8 +50,8 @@ signup = TherapistSignup.as_view()
 
 
 @therapist_required
-def profile_edit(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def profile_edit(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, instance=therapist)
         if form.is_valid():
@@ -82,7 +85,9 @@ def _hours_page(
         formset = WeeklyHoursFormSet(
             prefix="hours", initial=weekly_hours_initial(therapist.weekly_hours.all())
         )
-    days = [(value, label, []) for value, label in WeeklyHours.Weekday.choices]
+    days: list[tuple[int, StrOrPromise, list[Any]]] = [
+        (value, label, []) for value, label in WeeklyHours.Weekday.choices
+    ]
     for form in formset.forms:
         try:
             days[int(form["weekday"].value())][2].append(form)
@@ -107,8 +112,8 @@ def _hours_page(
 
 
 @therapist_required
-def hours(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def hours(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     if request.method == "POST":
         formset = WeeklyHoursFormSet(request.POST, prefix="hours")
         if formset.is_valid():
@@ -122,8 +127,8 @@ def hours(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 @require_POST
-def time_off_add(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def time_off_add(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     form = TimeOffForm(request.POST, prefix="off")
     if not form.is_valid():
         return _hours_page(request, therapist, time_off_form=form)
@@ -140,8 +145,8 @@ def time_off_add(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 @require_POST
-def time_off_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def time_off_delete(request: TherapistHttpRequest, pk: int) -> HttpResponse:
+    therapist = request.therapist
     block = get_object_or_404(TimeOff, pk=pk, therapist=therapist)
     services.time_off_remove(time_off=block)
     if wants_json(request):
@@ -153,8 +158,8 @@ def time_off_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @therapist_required
 @require_POST
-def override_add(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def override_add(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     form = DateOverrideForm(request.POST, prefix="extra")
     if not form.is_valid():
         return _hours_page(request, therapist, override_form=form)
@@ -165,8 +170,8 @@ def override_add(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 @require_POST
-def override_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def override_delete(request: TherapistHttpRequest, pk: int) -> HttpResponse:
+    therapist = request.therapist
     override = get_object_or_404(DateOverride, pk=pk, therapist=therapist)
     services.date_override_remove(override=override)
     messages.success(request, _("Those extra hours are removed."))
@@ -174,8 +179,8 @@ def override_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @therapist_required
-def service_list(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def service_list(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     if request.method == "POST":
         form = ServiceForm(request.POST, therapist=therapist)
         if form.is_valid():
@@ -196,8 +201,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
 
 
 @therapist_required
-def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def service_edit(request: TherapistHttpRequest, pk: int) -> HttpResponse:
+    therapist = request.therapist
     service = get_object_or_404(Service, pk=pk, therapist=therapist)
     if request.method == "POST":
         form = ServiceForm(request.POST, instance=service, therapist=therapist)
@@ -212,8 +217,8 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @therapist_required
 @require_POST
-def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def service_delete(request: TherapistHttpRequest, pk: int) -> HttpResponse:
+    therapist = request.therapist
     service = get_object_or_404(Service, pk=pk, therapist=therapist)
     if services.service_remove(service=service):
         messages.success(request, _("Service deleted."))
@@ -230,8 +235,8 @@ def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @therapist_required
 @require_GET
-def calendar(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def calendar(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     feed_url = request.build_absolute_uri(
         reverse("therapists:feed", kwargs={"token": therapist.calendar_token})
     )
@@ -244,8 +249,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 @require_POST
-def calendar_block(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def calendar_block(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     with timezone.override(therapist.tz):
         form = CalendarBlockForm(request.POST)
         valid = form.is_valid()
@@ -263,8 +268,8 @@ def calendar_block(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 @require_POST
-def feed_reset(request: HttpRequest) -> HttpResponse:
-    therapist: TherapistProfile = request.therapist  # type: ignore[attr-defined]
+def feed_reset(request: TherapistHttpRequest) -> HttpResponse:
+    therapist = request.therapist
     services.calendar_token_reset(profile=therapist)
     messages.success(
         request,

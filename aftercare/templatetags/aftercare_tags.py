@@ -58,8 +58,9 @@ def region_labels(slugs: Any) -> str:
 
 @register.filter
 def reminder_badge(reminder: Reminder) -> str:
-    return {
+    badges: dict[str, str] = {
         Reminder.Status.SENT: "success",
         Reminder.Status.FAILED: "warning",
         Reminder.Status.SKIPPED: "secondary",
-    }.get(reminder.status, "secondary")
+    }
+    return badges.get(reminder.status, "secondary")

@@ -42,7 +42,7 @@ def slot_value(moment: datetime) -> str:
     return timezone.localtime(moment, zoneinfo.ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     Booking.Status.PENDING: "text-bg-warning",
     Booking.Status.CONFIRMED: "text-bg-success",
     Booking.Status.COMPLETED: "text-bg-primary",
