@@ -252,7 +252,7 @@ def test_a_slot_taken_meanwhile_shows_the_next_times_in_the_browser(page, people
     starts_at = dt.datetime.fromisoformat(
         page.get_by_test_id("review-when").locator("time").get_attribute("datetime")
     )
-    other = factories.ClientProfileFactory(user__role=User.Role.CLIENT)
+    other = factories.BookableClientFactory(user__role=User.Role.CLIENT)
     booking_create(client=other, therapist=maya, service=maya.services.get(), starts_at=starts_at)
     page.get_by_role("button", name="Confirm booking").click()
     expect(page.get_by_test_id("slot-taken")).to_contain_text("that time was just taken")
