@@ -286,6 +286,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = TESTING
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-outbox": {
+        "task": "core.tasks.dispatch_outbox",
+        "schedule": timedelta(minutes=1),
+    },
     "dispatch-due-reminders": {
         "task": "aftercare.tasks.dispatch_due_reminders",
         "schedule": timedelta(minutes=1),
