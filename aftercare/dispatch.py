@@ -30,14 +30,25 @@ def decide(reminder: Reminder, *, now: dt.datetime, booked_again: bool = False) 
     booking = reminder.booking
     if booking is not None:
         if reminder.kind == Reminder.Kind.VISIT_TOMORROW:
-            if booking.status not in Booking.ACTIVE_STATUSES:
-                return Reminder.Status.CANCELLED, ""
-        elif booking.status != Booking.Status.COMPLETED:
+            wanted = booking.status in (
+                Booking.Status.CONFIRMED,
+                Booking.Status.AWAITING_CLEARANCE,
+            )
+        elif reminder.kind in Reminder.AFTERCARE_SAFETY_KINDS:
+            # Still "confirmed" after the visit means nobody marked it: the safety part goes
+            # out anyway; a cancelled visit or a no-show gets none.
+            wanted = booking.status in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED)
+        else:
+            wanted = booking.status == Booking.Status.COMPLETED
+        if not wanted:
             return Reminder.Status.CANCELLED, ""
     if reminder.stale_after is not None and now > reminder.stale_after:
         return Reminder.Status.SKIPPED, Reminder.SkipReason.STALE
     client = reminder.client
-    if not client.email_reminders or not client.user.is_active or not client.user.email:
+    consent = (
+        client.email_offers if reminder.kind in Reminder.OFFER_KINDS else client.email_reminders
+    )
+    if not consent or not client.user.is_active or not client.user.email:
         return Reminder.Status.SKIPPED, Reminder.SkipReason.REMINDERS_OFF
     if reminder.kind == Reminder.Kind.FOLLOW_UP and booked_again:
         return Reminder.Status.SKIPPED, Reminder.SkipReason.ALREADY_BOOKED
@@ -48,8 +59,11 @@ def build_message(reminder: Reminder, *, now: dt.datetime) -> EmailMultiAlternat
     """The e-mail for a reminder, rendered now (fresh names, links and free times), with a
     one-click unsubscribe (RFC 8058). The dispatcher adds the Message-ID."""
     subject, body = render_reminder(reminder, now=now, for_send=True)
-    unsubscribe = absolute(unsubscribe_url(reminder.client))
-    context = {"subject": subject, "body": body, "unsubscribe_url": unsubscribe}
+    offer = reminder.kind in Reminder.OFFER_KINDS
+    unsubscribe = absolute(
+        unsubscribe_url(reminder.client, kind="offers" if offer else "reminders")
+    )
+    context = {"subject": subject, "body": body, "unsubscribe_url": unsubscribe, "offer": offer}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("aftercare/email/reminder.txt", context),

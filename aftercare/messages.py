@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from booking.models import Booking
-from booking.selectors import next_free_slots
+from booking.selectors import next_free_slots, visit_history
 from booking.wording import PREPARE_AT_HOME
 from clients.body import region_label
-from clients.care_flags import care_flags
+from clients.care_flags import VisitHistory, follow_doctor, soreness_stage
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
 from core.links import absolute
@@ -55,9 +55,14 @@ def join_labels(labels: list[str]) -> str:
 class VisitFacts:
     """What we know about a completed visit that shapes its aftercare."""
 
-    first_massage: bool = False
-    long_gap: bool = False
+    first_massage: bool = False  # the first massage ever (and none with us)
+    long_gap: bool = False  # the last massage was CARE_LONG_GAP_WEEKS or more before
+    regular: bool = False  # two or more visits with us in that time: the body adapts
     fibromyalgia: bool = False
+    chronic_pain: bool = False
+    # A suspected clot, a fever or recent surgery: no cold, heat or stretching advice of ours.
+    follow_doctor: bool = False
+    awaiting_clearance: bool = False  # the visit still waits for the doctor's clearance
     areas: list[str] = field(default_factory=list)  # region slugs, treated or else reported
     areas_from_notes: bool = False
     follow_up_days: int = FOLLOW_UP_DEFAULT_DAYS
@@ -75,13 +80,15 @@ def _intake_for(booking: Booking) -> Intake | None:
     return intake_current(client=booking.client)
 
 
-def _flag_codes(intake: Intake, booking: Booking) -> set[str]:
-    return {flag.code for flag in care_flags(intake=intake, booking=booking)}
-
-
-def visit_facts(booking: Booking) -> VisitFacts:
+def visit_facts(booking: Booking, *, history: VisitHistory | None = None) -> VisitFacts:
+    """The facts of ``booking`` for its messages; ``history`` is the client's visits with us
+    before it (read here when not given)."""
     intake = _intake_for(booking)
-    codes = _flag_codes(intake, booking) if intake is not None else set()
+    if history is None:
+        history = visit_history(client=booking.client, before=booking.starts_at, exclude=booking)
+    visit_day = timezone.localtime(booking.starts_at, zone_for(booking.therapist)).date()
+    stage = soreness_stage(intake=intake, history=history, on=visit_day)
+    reasons = set(intake.reasons or []) if intake is not None else set()
     note: SessionNote | None = SessionNote.objects.filter(booking=booking).first()
     if note is not None and note.treated_areas:
         areas, from_notes = list(note.treated_areas), True
@@ -90,9 +97,13 @@ def visit_facts(booking: Booking) -> VisitFacts:
     else:
         areas, from_notes = [], False
     return VisitFacts(
-        first_massage="first_massage" in codes,
-        long_gap="long_gap" in codes,
-        fibromyalgia="fibromyalgia" in codes,
+        first_massage=stage == "first",
+        long_gap=stage == "long_gap",
+        regular=stage == "regular",
+        fibromyalgia=Intake.Reason.FIBROMYALGIA in reasons,
+        chronic_pain=Intake.Reason.CHRONIC_PAIN in reasons,
+        follow_doctor=follow_doctor(intake=intake),
+        awaiting_clearance=booking.status == Booking.Status.AWAITING_CLEARANCE,
         areas=areas,
         areas_from_notes=from_notes,
         follow_up_days=note.follow_up_days if note else FOLLOW_UP_DEFAULT_DAYS,
@@ -121,10 +132,10 @@ def feedback_url(booking: Booking) -> str:
     return reverse("aftercare:feedback_link", kwargs={"pk": booking.pk, "token": token})
 
 
-def unsubscribe_url(client: ClientProfile) -> str:
-    return reverse(
-        "aftercare:unsubscribe", kwargs={"token": tokens.unsubscribe_token(client_id=client.pk)}
-    )
+def unsubscribe_url(client: ClientProfile, *, kind: str) -> str:
+    """One-click unsubscribe from one kind of e-mail ("reminders" or "offers") only."""
+    token = tokens.unsubscribe_token(client_id=client.pk, kind=kind)
+    return reverse("aftercare:unsubscribe", kwargs={"token": token})
 
 
 @dataclass(frozen=True)

@@ -106,11 +106,17 @@ class Reminder(Delivery):
     class SkipReason(models.TextChoices):
         NONE = "", _("—")
         STALE = "stale", _("Too late to be useful")
-        REMINDERS_OFF = "reminders_off", _("Client turned reminders off")
+        REMINDERS_OFF = "reminders_off", _("Client turned these e-mails off")
         ALREADY_BOOKED = "already_booked", _("Client already booked the next visit")
 
     # The kinds the aftercare plan creates for a completed visit, in the order they go out.
     PLAN_KINDS = (Kind.WATER, Kind.NEXT_DAY, Kind.CHECK_IN, Kind.FOLLOW_UP)
+    # Safety: planned as soon as a visit is confirmed and sent after it unless the visit is
+    # cancelled or marked a no-show, whatever the paperwork (docs/care-rules.md).
+    AFTERCARE_SAFETY_KINDS = (Kind.WATER, Kind.NEXT_DAY, Kind.CHECK_IN)
+    # Two kinds of consent: messages about a visit the client booked, and suggestions.
+    SAFETY_KINDS = (Kind.VISIT_TOMORROW, *AFTERCARE_SAFETY_KINDS)
+    OFFER_KINDS = (Kind.FOLLOW_UP,)
 
     client = models.ForeignKey(ClientProfile, on_delete=models.CASCADE, related_name="reminders")
     booking = models.ForeignKey(

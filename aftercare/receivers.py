@@ -7,7 +7,12 @@ from typing import Any
 
 from booking.models import Booking
 
+from .models import Reminder
 from .services import aftercare_plan_create, reminders_cancel_for_booking, visit_tomorrow_schedule
+
+PLANNING_ACTIONS = ("created", "confirmed", "clearance_recorded", "rescheduled")
+# A request the therapist has not answered gets no "see you tomorrow".
+VISITS_TO_REMIND = (Booking.Status.CONFIRMED, Booking.Status.AWAITING_CLEARANCE)
 
 
 def on_booking_changed(*, booking: Booking, action: str, **kwargs: Any) -> None:
@@ -15,9 +20,11 @@ def on_booking_changed(*, booking: Booking, action: str, **kwargs: Any) -> None:
         aftercare_plan_create(booking=booking)
     elif action in ("cancelled", "no_show", "declined", "expired"):
         reminders_cancel_for_booking(booking=booking)
-    elif booking.status == Booking.Status.CONFIRMED and action in (
-        "created",
-        "confirmed",
-        "rescheduled",
-    ):
+    elif action in PLANNING_ACTIONS and booking.status in VISITS_TO_REMIND:
+        # The evening before, for a visit that is on (one waiting for clearance too: its
+        # reminder says the clearance is still needed) …
         visit_tomorrow_schedule(booking=booking)
+        if booking.status == Booking.Status.CONFIRMED:
+            # … and the safety part of aftercare as soon as the visit is confirmed, so it does
+            # not depend on anyone marking the visit completed.
+            aftercare_plan_create(booking=booking, kinds=Reminder.AFTERCARE_SAFETY_KINDS)

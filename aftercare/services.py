@@ -39,8 +39,9 @@ from therapists.models import Service, TherapistProfile
 
 from .dispatch import DispatchResult, reminders_dispatch_due
 from .emails import THERAPIST_ALERT
-from .messages import client_tz, visit_facts
+from .messages import client_tz
 from .models import (
+    FOLLOW_UP_DEFAULT_DAYS,
     FOLLOW_UP_MAX_DAYS,
     FOLLOW_UP_MIN_DAYS,
     BookingSeries,
@@ -105,17 +106,30 @@ def plan_schedule(*, booking: Booking, follow_up_days: int) -> list[PlanStep]:
     ]
 
 
-def aftercare_plan_create(*, booking: Booking, now: dt.datetime | None = None) -> list[Reminder]:
-    """Create (or bring up to date) a completed visit's aftercare reminders.
+def aftercare_plan_create(
+    *,
+    booking: Booking,
+    now: dt.datetime | None = None,
+    kinds: tuple[str, ...] = Reminder.PLAN_KINDS,
+) -> list[Reminder]:
+    """Create (or bring up to date) a visit's aftercare reminders.
 
-    Runs inside ``booking_complete``'s transaction (through ``booking_changed``), and again
-    when the session notes are saved (the follow-up interval comes from them). Idempotent: a
-    missing reminder is inserted (the (booking, kind) constraint turns a concurrent duplicate
-    into a no-op), a PENDING one is re-timed, one already sent or skipped is left alone. What
-    the reminders say is rendered when each is sent, so notes written later are in them.
+    The safety part (water, the day after, the check-in) is planned when a visit is confirmed
+    (``kinds=Reminder.AFTERCARE_SAFETY_KINDS``), so it goes out even if nobody marks the visit
+    completed; the whole plan, follow-up included, when it is completed, and again when the
+    session notes are saved (the follow-up interval comes from them). Runs inside the
+    booking's transaction (through ``booking_changed``). Idempotent: a missing reminder is
+    inserted (the (booking, kind) constraint turns a concurrent duplicate into a no-op), a
+    PENDING one is re-timed, one already sent or skipped is left alone. What the reminders say
+    is rendered when each is sent, so notes written later are in them.
     """
-    facts = visit_facts(booking)
-    steps = plan_schedule(booking=booking, follow_up_days=facts.follow_up_days)
+    note = SessionNote.objects.filter(booking=booking).only("follow_up_days").first()
+    follow_up_days = note.follow_up_days if note else FOLLOW_UP_DEFAULT_DAYS
+    steps = [
+        step
+        for step in plan_schedule(booking=booking, follow_up_days=follow_up_days)
+        if step.kind in kinds
+    ]
     existing = {r.kind: r for r in booking.reminders.filter(kind__in=Reminder.PLAN_KINDS)}
     new: list[Reminder] = []
     for step in steps:
@@ -143,7 +157,7 @@ def aftercare_plan_create(*, booking: Booking, now: dt.datetime | None = None) -
             Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.PENDING).update(**fields)
     if new:
         Reminder.objects.bulk_create(new, ignore_conflicts=True)
-    return list(booking.reminders.filter(kind__in=Reminder.PLAN_KINDS).order_by("due_at"))
+    return list(booking.reminders.filter(kind__in=kinds).order_by("due_at"))
 
 
 def reminders_cancel_for_booking(*, booking: Booking) -> int:
@@ -259,13 +273,25 @@ def reminder_cancel(*, reminder: Reminder) -> bool:
     )
 
 
-def client_reminders_set(*, client: ClientProfile, enabled: bool) -> None:
-    """Turn e-mail reminders on or off (the unsubscribe link, the dashboard). The dispatcher
-    reads the flag when it sends, so it applies to reminders already scheduled."""
+REMINDERS = "reminders"  # e-mails about a visit the client booked (safety)
+OFFERS = "offers"  # suggestions for the next visit
+CONSENTS = {REMINDERS: "email_reminders", OFFERS: "email_offers"}
+
+
+def client_emails_set(*, client: ClientProfile, kind: str, enabled: bool) -> None:
+    """Turn one kind of e-mail on or off (an unsubscribe link, the dashboard, the profile);
+    the other kind is never touched. The dispatcher reads the switch when it sends, so it
+    applies to reminders already scheduled."""
+    field_name = CONSENTS[kind]
     ClientProfile.objects.filter(pk=client.pk).update(
-        email_reminders=enabled, updated_at=timezone.now()
+        **{field_name: enabled}, updated_at=timezone.now()
     )
-    client.email_reminders = enabled
+    setattr(client, field_name, enabled)
+
+
+def client_reminders_set(*, client: ClientProfile, enabled: bool) -> None:
+    """Turn the e-mails about booked visits on or off (see :func:`client_emails_set`)."""
+    client_emails_set(client=client, kind=REMINDERS, enabled=enabled)
 
 
 # --- Session notes --------------------------------------------------------------------------
@@ -470,6 +496,9 @@ def pressure_suggestion_answer(*, feedback: Feedback, accept: bool, actor: User)
             last_massage_on=current.last_massage_on,
             never_had_massage=current.never_had_massage,
             screening=current.screening,
+            screening_none=current.screening_none,
+            front_of_body=current.front_of_body,
+            side_lying=current.side_lying,
             medications=current.medications,
             other_notes=current.other_notes,
             pain_areas=[

@@ -45,14 +45,31 @@ def feedback_token_check(
     return FeedbackClaim(booking_id=token_booking, client_id=token_client)
 
 
-def unsubscribe_token(*, client_id: int) -> str:
+UNSUBSCRIBE_KINDS = ("reminders", "offers")
+
+
+@dataclass(frozen=True)
+class UnsubscribeClaim:
+    client_id: int
+    kind: str  # "reminders" (about booked visits) or "offers" (suggestions)
+
+
+def unsubscribe_token(*, client_id: int, kind: str) -> str:
     # No expiry: an unsubscribe link in an old e-mail must still work.
-    return sign(str(client_id), salt=UNSUBSCRIBE_SALT, expires=False)
+    if kind not in UNSUBSCRIBE_KINDS:
+        raise ValueError(f"unknown kind of e-mail {kind!r}")
+    return sign(f"{client_id}:{kind}", salt=UNSUBSCRIBE_SALT, expires=False)
 
 
-def unsubscribe_token_check(token: str) -> int:
+def unsubscribe_token_check(token: str) -> UnsubscribeClaim:
+    """Which client and kind of e-mail a link stops. Links sent before there were two kinds
+    carry only the client: they stop suggestions, never the e-mails about booked visits."""
     value = unsign(token, salt=UNSUBSCRIBE_SALT)
+    client, _, kind = value.partition(":")
     try:
-        return int(value)
+        client_id = int(client)
     except ValueError as exc:
         raise LinkRefused("tampered", 400) from exc
+    if kind and kind not in UNSUBSCRIBE_KINDS:
+        raise LinkRefused("tampered", 400)
+    return UnsubscribeClaim(client_id=client_id, kind=kind or "offers")

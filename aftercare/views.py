@@ -268,21 +268,30 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows one button (link scanners that follow links must not unsubscribe anyone);
     POST, from that button or from the mail program's own unsubscribe button, acts at once."""
     try:
-        client_id = tokens.unsubscribe_token_check(token)
+        claim = tokens.unsubscribe_token_check(token)
     except tokens.LinkRefused as exc:
         return _refused(request, "unsubscribe_tampered", exc.status)
-    client = ClientProfile.objects.filter(pk=client_id).select_related("user").first()
+    client = ClientProfile.objects.filter(pk=claim.client_id).select_related("user").first()
     if client is None:
         return _refused(request, "unsubscribe_tampered", 400)
     done = None
     if request.method == "POST":
         enable = request.POST.get("action") == "resubscribe"
-        services.client_reminders_set(client=client, enabled=enable)
+        # Only the kind of e-mail this link came from: stopping suggestions never stops the
+        # e-mails about a visit the client booked.
+        services.client_emails_set(client=client, kind=claim.kind, enabled=enable)
         done = "on" if enable else "off"
+    field_name = services.CONSENTS[claim.kind]
     return render(
         request,
         "aftercare/unsubscribe.html",
-        {"client": client, "done": done, "token": token},
+        {
+            "client": client,
+            "done": done,
+            "token": token,
+            "kind": claim.kind,
+            "enabled": getattr(client, field_name),
+        },
     )
 
 

@@ -38,8 +38,9 @@ THERAPIST_KIND = "booking.therapist"
 
 # What the client hears about each action (the event's action → the e-mail's kind).
 CLIENT_NOTICE = {
-    "created": None,  # "received" or "confirmed", by the status the booking was created in
+    "created": None,  # by the status the booking was created in (see _client_notice)
     "confirmed": "confirmed",
+    "clearance_recorded": "cleared",
     "declined": "declined",
     "expired": "declined",
     "cancelled": "cancelled",
@@ -49,7 +50,11 @@ CLIENT_NOTICE = {
 
 def _client_notice(event: BookingEvent) -> str | None:
     if event.action == "created":
-        return "received" if event.to_status == Booking.Status.PENDING else "confirmed"
+        first: dict[str, str] = {
+            Booking.Status.PENDING: "received",
+            Booking.Status.AWAITING_CLEARANCE: "awaiting_clearance",
+        }
+        return first.get(event.to_status, "confirmed")
     return CLIENT_NOTICE.get(event.action)
 
 
@@ -88,7 +93,10 @@ def enqueue_for_event(*, booking: Booking, event: BookingEvent) -> None:
 def _event(facts: dict[str, Any]) -> tuple[BookingEvent, Booking]:
     """The event and the booking as it stood right after it (status, times, SEQUENCE)."""
     event = BookingEvent.objects.select_related(
-        "booking__client__user", "booking__therapist__user", "booking__service__modality"
+        "booking__client__user",
+        "booking__therapist__user",
+        "booking__service__modality",
+        "booking__intake",
     ).get(pk=facts["event"])
     booking = copy.copy(event.booking)
     duration = booking.duration
@@ -127,6 +135,9 @@ def _client_context(booking: Booking, notice: str, event: BookingEvent) -> dict[
         "price": booking.price,
         "reason": booking.status_reason,
         "is_active": booking.is_active,
+        "clearance_conditions": _clearance_conditions(booking)
+        if notice == "awaiting_clearance"
+        else [],
         "prepare": [str(line) for line in PREPARE_AT_HOME] if booking.is_active else [],
         "policy": policy_text(),
         "dashboard_url": absolute(reverse("dashboard")),
@@ -154,6 +165,24 @@ def _client_context(booking: Booking, notice: str, event: BookingEvent) -> dict[
             _("Your visit is confirmed"),
             _("%(therapist)s will come to you at the time below.") % {"therapist": name},
         ),
+        "awaiting_clearance": (
+            _("Your visit is booked, waiting for your doctor's clearance"),
+            _(
+                "Because of your health answers, please get your doctor's clearance before "
+                "this visit and show it to %(therapist)s (or tell them what your doctor said). "
+                "%(therapist)s confirms the visit once they have seen it; the time is held for "
+                "you until then."
+            )
+            % {"therapist": name},
+        ),
+        "cleared": (
+            _("Your visit is confirmed"),
+            _(
+                "%(therapist)s has noted your doctor's clearance and will come to you at the "
+                "time below."
+            )
+            % {"therapist": name},
+        ),
         "declined": (
             _("%(therapist)s cannot take this visit") % {"therapist": name},
             _("Nothing is booked and nothing is charged. You can choose another time below."),
@@ -176,6 +205,13 @@ def _client_context(booking: Booking, notice: str, event: BookingEvent) -> dict[
     return context
 
 
+def _clearance_conditions(booking: Booking) -> list[str]:
+    """What needs the doctor's clearance, in the client's own words (their own e-mail)."""
+    if booking.intake is None:
+        return []
+    return [str(label) for label in booking.intake.screening_labels]
+
+
 def _client_subject(booking: Booking, notice: str) -> str:
     values = {
         "service": booking.service,
@@ -184,7 +220,9 @@ def _client_subject(booking: Booking, notice: str) -> str:
     }
     subjects = {
         "received": _("Request sent: %(service)s with %(therapist)s, %(when)s"),
+        "awaiting_clearance": _("Clearance needed: %(service)s with %(therapist)s, %(when)s"),
         "confirmed": _("Confirmed: %(service)s with %(therapist)s, %(when)s"),
+        "cleared": _("Confirmed: %(service)s with %(therapist)s, %(when)s"),
         "declined": _("Not confirmed: your visit request for %(when)s"),
         "cancelled": _("Cancelled: your visit on %(when)s"),
         "rescheduled": _("Moved: your visit is now %(when)s"),
@@ -247,8 +285,11 @@ def therapist_message(facts: dict[str, Any], to: str) -> EmailMultiAlternatives:
     }
     subject = subjects[notice] % values
     pending = booking.status == Booking.Status.PENDING
+    awaiting_clearance = booking.status == Booking.Status.AWAITING_CLEARANCE
     if notice == "new" and pending:
         subject = _("Please confirm: %(client)s, %(when)s") % values
+    elif notice == "new" and awaiting_clearance:
+        subject = _("Clearance needed: %(client)s, %(when)s") % values
     context = {
         "kind": notice,
         "booking": booking,
@@ -262,6 +303,7 @@ def therapist_message(facts: dict[str, Any], to: str) -> EmailMultiAlternatives:
         "access_notes": booking.access_notes,
         "reason": booking.status_reason,
         "pending": pending,
+        "awaiting_clearance": awaiting_clearance,
         "expires": local_label(booking.expires_at, therapist) if booking.expires_at else "",
         "visit_url": visit_url,
         "site_name": "HomeKnots",

@@ -18,6 +18,7 @@ class Booking(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for the therapist")
+        AWAITING_CLEARANCE = "awaiting_clearance", _("Waiting for medical clearance")
         CONFIRMED = "confirmed", _("Confirmed")
         DECLINED = "declined", _("Declined")
         CANCELLED = "cancelled", _("Cancelled")
@@ -25,7 +26,9 @@ class Booking(models.Model):
         NO_SHOW = "no_show", _("No-show")
 
     # A booking in one of these holds its time on the therapist's calendar.
-    ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
+    ACTIVE_STATUSES = (Status.PENDING, Status.AWAITING_CLEARANCE, Status.CONFIRMED)
+    # Waiting for an answer: the therapist's, or the doctor's clearance.
+    UNANSWERED_STATUSES = (Status.PENDING, Status.AWAITING_CLEARANCE)
 
     client = models.ForeignKey(ClientProfile, on_delete=models.PROTECT, related_name="bookings")
     therapist = models.ForeignKey(
@@ -43,7 +46,7 @@ class Booking(models.Model):
     starts_at = models.DateTimeField(_("starts at"), db_index=True)
     ends_at = models.DateTimeField(_("ends at"))
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     # Snapshots: what was agreed when booking, kept even if the profile changes later.
     price = models.DecimalField(_("price"), max_digits=8, decimal_places=2)
@@ -52,7 +55,19 @@ class Booking(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     access_notes = models.TextField(_("access notes"), blank=True)
+    # The client's screening needs a doctor's clearance: the client acknowledged it when booking;
+    # the therapist records that they saw it (who, when, what) before the visit is confirmed.
     clearance_acknowledged = models.BooleanField(default=False)
+    clearance_recorded_at = models.DateTimeField(_("clearance seen at"), null=True, blank=True)
+    clearance_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("clearance seen by"),
+    )
+    clearance_note = models.CharField(_("clearance note"), max_length=500, blank=True)
     status_reason = models.CharField(_("reason"), max_length=500, blank=True)
     # Pending bookings hold their slot until the therapist answers or this passes.
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -102,8 +117,8 @@ class BookingEvent(models.Model):
     )
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=32)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
     from_starts_at = models.DateTimeField(null=True, blank=True)
     to_starts_at = models.DateTimeField(null=True, blank=True)
     # The booking's calendar SEQUENCE after this change: the e-mail about it carries it.

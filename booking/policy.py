@@ -87,6 +87,11 @@ class ClearanceRequired(BookingRefused):
     )
 
 
+class ClearanceNoteRequired(BookingRefused):
+    code = "clearance_note_required"
+    default_message = _("Say what you saw: who cleared the client, and when.")
+
+
 class BookingChangeRefused(BookingRefused):
     """A change that the booking's state or the policy does not allow; the message says why."""
 

@@ -42,9 +42,9 @@ STAFF_PERMISSION = "clients.view_intake"
 
 # A booking that never happened gives no access.
 _NOT_A_VISIT = (Booking.Status.CANCELLED, Booking.Status.DECLINED)
-# A request the therapist has not accepted gives access to what they need to decide (the
-# intake), not to what other therapists wrote.
-_UNANSWERED = (Booking.Status.PENDING,)
+# A request the therapist has not accepted (or a visit still waiting for clearance) gives access
+# to what they need to decide (the intake), not to what other therapists wrote.
+_UNANSWERED = Booking.UNANSWERED_STATUSES
 
 OWNER = "owner"
 STAFF = "staff"

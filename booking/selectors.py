@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from booking.models import Booking
 from booking.policy import BookingRefused, check_can_book, client_in_area
 from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
-from clients.care_flags import CLEARANCE, CareFlag, care_flags
+from clients.care_flags import CLEARANCE, CareFlag, VisitHistory, care_flags
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
 from core.geo import distance_km, lookup_postcode
+from core.zones import zone_for
 from therapists.models import (
     DateOverride,
     Modality,
@@ -516,7 +517,8 @@ def booking_review(
     except BookingRefused as exc:
         refusal = exc
         intake = intake_current(client=client)
-    flags = care_flags(intake=intake) if intake is not None else []
+    history = visit_history(client=client, before=starts_at or now)
+    flags = care_flags(intake=intake, history=history) if intake is not None else []
     slot_free = None
     if starts_at is not None and refusal is None:
         slot_free = starts_at in available_slots(
@@ -533,4 +535,30 @@ def booking_review(
         clearance=[f for f in flags if f.level == CLEARANCE],
         refusal=refusal,
         slot_free=slot_free,
+    )
+
+
+# --- The client's history with us (care flags) ----------------------------------------------------
+
+
+def visit_history(
+    *, client: ClientProfile, before: datetime, exclude: Booking | None = None
+) -> VisitHistory:
+    """The client's completed visits with us that started before ``before``: how many, the day
+    of the last one (in its therapist's zone), and how many in the last
+    ``CARE_LONG_GAP_WEEKS``. Care flags read it so a regular is not told they are new."""
+    visits = Booking.objects.filter(
+        client=client, status=Booking.Status.COMPLETED, starts_at__lt=before
+    )
+    if exclude is not None:
+        visits = visits.exclude(pk=exclude.pk)
+    rows = list(visits.order_by("-starts_at").values_list("starts_at", "therapist__time_zone"))
+    if not rows:
+        return VisitHistory()
+    since = before - timedelta(weeks=settings.CARE_LONG_GAP_WEEKS)
+    last_start, last_zone = rows[0]
+    return VisitHistory(
+        completed=len(rows),
+        last_completed_on=last_start.astimezone(zone_for(last_zone)).date(),
+        recent=sum(1 for starts_at, _zone in rows if starts_at >= since),
     )

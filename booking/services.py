@@ -37,6 +37,7 @@ from booking.policy import (
     BookingBusy,
     BookingChangeRefused,
     BookingRefused,
+    ClearanceNoteRequired,
     ClearanceRequired,
     CutoffPassed,
     IntakeOutdated,
@@ -51,13 +52,15 @@ from booking.policy import (
 )
 from booking.selectors import available_slots
 from booking.signals import booking_changed
-from clients.models import ClientProfile
+from clients.care_flags import needs_clearance
+from clients.models import ClientProfile, Intake
 from therapists.models import Service, TherapistProfile
 
 __all__ = [
     "BookingBusy",
     "BookingChangeRefused",
     "BookingRefused",
+    "ClearanceNoteRequired",
     "ClearanceRequired",
     "CutoffPassed",
     "IntakeOutdated",
@@ -75,6 +78,7 @@ __all__ = [
     "booking_decline",
     "booking_expire",
     "booking_mark_no_show",
+    "booking_record_clearance",
     "booking_reschedule",
     "cancellation_deadline",
     "client_may_change",
@@ -160,13 +164,31 @@ def _record(
 def _expire_stale_pending(*, therapist: TherapistProfile, now: dt.datetime) -> None:
     """A pending booking the therapist never answered stops holding its slot."""
     stale = Booking.objects.filter(
-        therapist=therapist, status=Booking.Status.PENDING, expires_at__lte=now
+        therapist=therapist, status__in=Booking.UNANSWERED_STATUSES, expires_at__lte=now
     ).select_related("client__user", "therapist__user")
     for booking in stale:
         booking_expire(booking=booking, now=now)
 
 
 # --- Creating ---------------------------------------------------------------------------------
+
+
+def _first_status(*, therapist: TherapistProfile, intake: Intake) -> str:
+    """A screening answer that needs clearance waits for the therapist to see it; otherwise
+    the therapist's own setting decides."""
+    if needs_clearance(intake=intake):
+        return Booking.Status.AWAITING_CLEARANCE
+    return Booking.Status.CONFIRMED if therapist.auto_confirm else Booking.Status.PENDING
+
+
+def _hold_until(status: str, *, now: dt.datetime, starts_at: dt.datetime) -> dt.datetime | None:
+    """How long an unanswered booking holds its time: a request a day (at most until the
+    visit); a visit waiting for clearance until it starts."""
+    if status == Booking.Status.PENDING:
+        return min(now + PENDING_HOLD, starts_at)
+    if status == Booking.Status.AWAITING_CLEARANCE:
+        return starts_at
+    return None
 
 
 def booking_create(
@@ -228,7 +250,7 @@ def booking_create(
             )
             if starts_at not in slots:
                 raise SlotUnavailable()
-            status = Booking.Status.CONFIRMED if therapist.auto_confirm else Booking.Status.PENDING
+            status = _first_status(therapist=therapist, intake=intake)
             booking = Booking.objects.create(
                 client=client,
                 therapist=therapist,
@@ -243,9 +265,7 @@ def booking_create(
                 longitude=client.longitude,
                 access_notes=client.access_notes,
                 clearance_acknowledged=clearance_acknowledged,
-                expires_at=(
-                    min(now + PENDING_HOLD, starts_at) if status == Booking.Status.PENDING else None
-                ),
+                expires_at=_hold_until(status, now=now, starts_at=starts_at),
             )
             _record(booking, actor=actor or client.user, action="created")
     except IntegrityError as exc:
@@ -303,14 +323,39 @@ def booking_confirm(*, booking: Booking, actor: User | None) -> Booking:
         )
 
 
+def booking_record_clearance(*, booking: Booking, actor: User | None, note: str) -> Booking:
+    """The therapist (or staff) has seen the doctor's clearance: who, when and what is
+    recorded, and the visit is confirmed."""
+    policy.require_role(policy.actor_role(booking, actor), THERAPIST, STAFF)
+    note = note.strip()
+    if not note:
+        raise ClearanceNoteRequired()
+    with transaction.atomic():
+        return _transition(
+            booking=booking,
+            actor=actor,
+            from_statuses=(Booking.Status.AWAITING_CLEARANCE,),
+            to_status=Booking.Status.CONFIRMED,
+            action="clearance_recorded",
+            reason=note,
+            extra={
+                "expires_at": None,
+                "clearance_recorded_at": timezone.now(),
+                "clearance_recorded_by": actor,
+                "clearance_note": note[:500],
+            },
+        )
+
+
 def booking_decline(*, booking: Booking, actor: User | None, reason: str = "") -> Booking:
-    """The therapist (or staff) turns a pending request down."""
+    """The therapist (or staff) turns a request down, or postpones a visit that waits for
+    clearance (the client books again once cleared)."""
     policy.require_role(policy.actor_role(booking, actor), THERAPIST, STAFF)
     with transaction.atomic():
         return _transition(
             booking=booking,
             actor=actor,
-            from_statuses=(Booking.Status.PENDING,),
+            from_statuses=Booking.UNANSWERED_STATUSES,
             to_status=Booking.Status.DECLINED,
             action="declined",
             reason=reason,
@@ -318,17 +363,25 @@ def booking_decline(*, booking: Booking, actor: User | None, reason: str = "") -
 
 
 def booking_expire(*, booking: Booking, now: dt.datetime | None = None) -> Booking | None:
-    """A pending booking nobody answered in time: declined by the system. None if it was
-    answered (or expired) meanwhile."""
+    """A booking nobody answered in time (a request, or a visit whose clearance was never
+    recorded before it started): declined by the system. None if it was answered (or
+    expired) meanwhile."""
+    reason = (
+        _("No doctor's clearance was recorded before the visit.")
+        if booking.status == Booking.Status.AWAITING_CLEARANCE
+        else _("The therapist did not answer in time.")
+    )
     try:
         with transaction.atomic():
             return _transition(
                 booking=booking,
                 actor=None,
-                from_statuses=(Booking.Status.PENDING,),
+                from_statuses=(booking.status,)
+                if booking.status in Booking.UNANSWERED_STATUSES
+                else (Booking.Status.PENDING,),
                 to_status=Booking.Status.DECLINED,
                 action="expired",
-                reason=str(_("The therapist did not answer in time.")),
+                reason=str(reason),
             )
     except BookingChangeRefused:
         return None

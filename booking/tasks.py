@@ -1,4 +1,5 @@
-"""Background work for booking: letting unanswered pending bookings go."""
+"""Background work for booking: letting unanswered bookings go (requests the therapist did
+not answer, visits whose clearance was never recorded)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def expire_pending_bookings() -> int:
     skipped. Returns how many this run expired."""
     now = timezone.now()
     due = list(
-        Booking.objects.filter(status=Booking.Status.PENDING, expires_at__lte=now)
+        Booking.objects.filter(status__in=Booking.UNANSWERED_STATUSES, expires_at__lte=now)
         .order_by("expires_at")
         .values_list("pk", flat=True)[:BATCH]
     )

@@ -15,13 +15,9 @@ PREPARE_AT_HOME = [
         "Check your address and access notes (parking, stairs or lift, pets, entry code) so "
         "your therapist can get in on time."
     ),
+    gettext_lazy("Clear a space for the massage table, with room to walk around it."),
     gettext_lazy(
-        "Clear a space about 2 by 3 metres (7 by 10 feet) for the massage table, with room to "
-        "walk around it."
-    ),
-    gettext_lazy(
-        "Set the room the way you like it: warm, with the light, music or scents that help "
-        "you relax."
+        "Set the room the way you like it: the light, music or scents that help you relax."
     ),
     gettext_lazy(
         "Have water to hand: drink plenty after the visit, that day and the next, unless a "
@@ -32,8 +28,12 @@ PREPARE_AT_HOME = [
         "discomfort is normal, but say so if it goes past about 7 out of 10."
     ),
     gettext_lazy(
-        "No alcohol before the visit, and tell your therapist if your health has changed "
-        "(a fever, a recent injury or surgery, new medication)."
+        "No alcohol or drugs before the visit: your therapist cannot treat you under the "
+        "influence, because you could not tell them how the pressure feels."
+    ),
+    gettext_lazy(
+        "Tell your therapist if your health has changed (a fever, a recent injury or surgery, "
+        "new medication): some things mean postponing."
     ),
 ]
 

@@ -85,7 +85,12 @@ class ClientProfileForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
     email_reminders = forms.BooleanField(
-        label=_("Send me reminders and aftercare tips by e-mail"), required=False
+        label=_("E-mail me about my visits: the day before, and aftercare afterwards"),
+        required=False,
+        help_text=_("Safety tips after a visit: water, cold and heat, and when to see a doctor."),
+    )
+    email_offers = forms.BooleanField(
+        label=_("E-mail me suggestions for my next visit"), required=False
     )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
@@ -104,6 +109,7 @@ class ClientProfileForm(forms.Form):
             "first_name": user.first_name,
             "last_name": user.last_name,
             "email_reminders": True,
+            "email_offers": True,
             "time_zone": "America/New_York",
         }
         if profile is not None:
@@ -193,9 +199,23 @@ class IntakeForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
-            "Any of these means your therapist needs to check with you, and may need your "
-            "doctor's clearance, before the visit. Leave them all unticked if none apply."
+            "Any of these means postponing the visit or getting your doctor's clearance "
+            "before it. Your therapist checks with you."
         ),
+    )
+    screening_none = forms.BooleanField(label=_("None of these apply to me"), required=False)
+    front_of_body = forms.BooleanField(
+        label=_("Please work on the front of my body too (chest, front of the neck, arms)"),
+        required=False,
+        help_text=_(
+            "Tight muscles at the front often cause back and neck pain; working only the back "
+            "can leave you feeling unbalanced."
+        ),
+    )
+    side_lying = forms.BooleanField(
+        label=_("I would rather lie on my side than face down for a long time"),
+        required=False,
+        help_text=_("Lying face down for long can stiffen the lower back."),
     )
     medications = forms.CharField(
         label=_("Medications you take"),
@@ -257,6 +277,9 @@ class IntakeForm(forms.Form):
             "last_massage_on": intake.last_massage_on,
             "never_had_massage": intake.never_had_massage,
             "screening": intake.screening,
+            "screening_none": intake.screening_none,
+            "front_of_body": intake.front_of_body,
+            "side_lying": intake.side_lying,
             "medications": intake.medications,
             "other_notes": intake.other_notes,
         }
@@ -300,6 +323,15 @@ class IntakeForm(forms.Form):
             self.add_error(
                 "last_massage_on", _("Give the date of your last massage, or tick “never”.")
             )
+        screening, none = data.get("screening") or [], data.get("screening_none")
+        if screening and none:
+            self.add_error(
+                "screening_none", _("You ticked a condition and “None of these”: choose one.")
+            )
+        elif not screening and not none:
+            self.add_error(
+                "screening", _("Tick what applies to you now, or “None of these apply to me”.")
+            )
         if last and last > client_local_today(client=self.client):
             self.add_error(
                 "last_massage_on", _("The date of your last massage cannot be in the future.")
@@ -336,6 +368,8 @@ class IntakeForm(forms.Form):
         "confirm_high_ceiling": _("Discomfort above 7"),
         "discomfort_ceiling": _("Most discomfort"),
         "last_massage_on": _("Last massage"),
+        "screening": _("Health screening"),
+        "screening_none": _("Health screening"),
         "consent_treatment": _("Consent to treatment"),
         "consent_data": _("Consent to store health information"),
     }
@@ -375,6 +409,9 @@ class IntakeForm(forms.Form):
             "last_massage_on": d["last_massage_on"],
             "never_had_massage": d["never_had_massage"],
             "screening": d["screening"],
+            "screening_none": d["screening_none"],
+            "front_of_body": d["front_of_body"],
+            "side_lying": d["side_lying"],
             "medications": d["medications"],
             "other_notes": d["other_notes"],
             "consent_treatment": d["consent_treatment"],

@@ -33,9 +33,12 @@ class ClientProfile(models.Model):
     emergency_contact_phone = models.CharField(
         _("emergency contact phone"), max_length=32, blank=True
     )
+    # Two kinds of e-mail, two switches: what keeps a booked visit safe, and what suggests the
+    # next one. Turning off one never turns off the other.
     email_reminders = models.BooleanField(
-        _("send me reminders and aftercare tips by e-mail"), default=True
+        _("e-mail me about my visits: the day before, and aftercare afterwards"), default=True
     )
+    email_offers = models.BooleanField(_("e-mail me suggestions for my next visit"), default=True)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
@@ -67,7 +70,8 @@ class Intake(models.Model):
         HEADACHES = "headaches", _("Headaches or migraines")
         SPORTS_INJURY = "sports_injury", _("Sports injury")
         REPETITIVE_STRAIN = "repetitive_strain", _("Repetitive strain (desk work, music, trades)")
-        FIBROMYALGIA = "fibromyalgia", _("Fibromyalgia or other chronic pain")
+        FIBROMYALGIA = "fibromyalgia", _("Fibromyalgia")
+        CHRONIC_PAIN = "chronic_pain", _("Other chronic pain")
         LIMITED_MOBILITY = "limited_mobility", _("Limited mobility")
         STRESS = "stress", _("Stress or anxiety")
 
@@ -79,7 +83,7 @@ class Intake(models.Model):
 
     class Screening(models.TextChoices):
         FEVER = "fever", _("Fever or an infection")
-        SURGERY = "surgery", _("Surgery or an injury in the last 3 months")
+        SURGERY = "surgery", _("Recent surgery or a recent injury")
         CLOT = "clot", _("A suspected or known blood clot")
         BLOOD_THINNERS = "blood_thinners", _("Blood-thinning medication")
         PREGNANCY = "pregnancy", _("Pregnancy")
@@ -99,6 +103,14 @@ class Intake(models.Model):
     last_massage_on = models.DateField(_("last massage"), null=True, blank=True)
     never_had_massage = models.BooleanField(_("I have never had a massage"), default=False)
     screening = models.JSONField(_("health screening"), default=list, blank=True)
+    # "None of these" is an answer, not a blank: the client said so.
+    screening_none = models.BooleanField(_("none of these apply to me"), default=False)
+    front_of_body = models.BooleanField(
+        _("work on the front of my body too (chest, front of the neck, arms)"), default=False
+    )
+    side_lying = models.BooleanField(
+        _("I would rather lie on my side than face down for a long time"), default=False
+    )
     medications = models.TextField(_("medications"), blank=True, max_length=2000)
     other_notes = models.TextField(
         _("anything else your therapist should know"), blank=True, max_length=2000

@@ -50,6 +50,7 @@ def client_profile_save(
     emergency_contact_name: str = "",
     emergency_contact_phone: str = "",
     email_reminders: bool = True,
+    email_offers: bool = True,
     time_zone: str = "America/New_York",
 ) -> ClientProfile:
     """Create or update the client's profile and their name.
@@ -81,6 +82,7 @@ def client_profile_save(
         profile.emergency_contact_name = emergency_contact_name.strip()
         profile.emergency_contact_phone = emergency_contact_phone.strip()
         profile.email_reminders = email_reminders
+        profile.email_offers = email_offers
         profile.time_zone = time_zone
         profile.save()
     return profile
@@ -112,6 +114,7 @@ def _validate_intake(
     last_massage_on: dt.date | None,
     never_had_massage: bool,
     screening: list[str],
+    screening_none: bool,
     texts: dict[str, str],
     consent_treatment: bool,
     consent_data: bool,
@@ -127,6 +130,10 @@ def _validate_intake(
         err("reasons", _("Unknown reason: %(v)s") % {"v": ", ".join(sorted(unknown))})
     if unknown := set(screening) - set(Intake.Screening.values):
         err("screening", _("Unknown condition: %(v)s") % {"v": ", ".join(sorted(unknown))})
+    if screening and screening_none:
+        err("screening", _("You ticked a condition and “None of these”: choose one."))
+    if not screening and not screening_none:
+        err("screening", _("Tick what applies to you now, or “None of these apply to me”."))
     if pressure not in Intake.Pressure.values:
         err("pressure", _("Choose light, medium, firm or deep pressure."))
     if not 1 <= discomfort_ceiling <= 10:
@@ -173,6 +180,9 @@ def intake_create(
     last_massage_on: dt.date | None = None,
     never_had_massage: bool = False,
     screening: Iterable[str] = (),
+    screening_none: bool = False,
+    front_of_body: bool = False,
+    side_lying: bool = False,
     medications: str = "",
     other_notes: str = "",
     pain_areas: Iterable[PainAreaInput | Mapping[str, Any]] = (),
@@ -197,6 +207,7 @@ def intake_create(
         last_massage_on=last_massage_on,
         never_had_massage=never_had_massage,
         screening=screening,
+        screening_none=screening_none,
         texts=texts,
         consent_treatment=consent_treatment,
         consent_data=consent_data,
@@ -216,6 +227,9 @@ def intake_create(
             last_massage_on=None if never_had_massage else last_massage_on,
             never_had_massage=never_had_massage,
             screening=screening,
+            screening_none=screening_none,
+            front_of_body=front_of_body,
+            side_lying=side_lying,
             medications=texts["medications"],
             other_notes=texts["other_notes"],
             consent_treatment=True,

@@ -129,6 +129,8 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_owner": is_owner,
             "is_current": current.pk == intake.pk,
             "flags": care_flags(intake=intake),
+            # The client reads their flags in their own words; others, the therapist's.
+            "audience": "client" if is_owner else "therapist",
             "changes": intake_changes(previous, intake),
             "previous": previous,
             "versions": intake_history(client=intake.client),

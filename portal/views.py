@@ -226,7 +226,13 @@ def _intake_context(user: Any, booking: Booking) -> dict[str, Any]:
         return {"intake": None, "flags": [], "changes": []}
     return {
         "intake": intake,
-        "flags": care_flags(intake=intake, booking=booking),
+        "flags": care_flags(
+            intake=intake,
+            booking=booking,
+            history=booking_selectors.visit_history(
+                client=booking.client, before=booking.starts_at, exclude=booking
+            ),
+        ),
         "changes": intake_changes(intake_previous(intake=intake), intake),
     }
 

@@ -124,6 +124,8 @@ class IntakeFactory(factory.django.DjangoModelFactory):
     reasons = factory.LazyFunction(lambda: [Intake.Reason.BACK_NECK])
     pressure = Intake.Pressure.MEDIUM
     discomfort_ceiling = 7
+    screening = factory.LazyFunction(list)
+    screening_none = factory.LazyAttribute(lambda o: not o.screening)
     last_massage_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=14))
     consent_treatment = True
     consent_data = True

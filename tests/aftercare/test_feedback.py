@@ -99,7 +99,7 @@ def test_a_link_for_the_same_clients_other_visit_is_refused_too(client):
 
 def test_a_token_signed_for_another_purpose_is_refused(client):
     booking = past_visit()
-    unsubscribe = tokens.unsubscribe_token(client_id=booking.client_id)
+    unsubscribe = tokens.unsubscribe_token(client_id=booking.client_id, kind="reminders")
 
     assert client.get(_link(booking, unsubscribe)).status_code == 400
 

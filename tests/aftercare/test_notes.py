@@ -50,7 +50,7 @@ def test_the_visits_therapist_writes_notes_and_the_plan_names_the_areas(client):
     assert note.pressure_used == 6
     assert note.advice == "Heat on the neck in the evening."
     next_day = delivered(Reminder.objects.get(booking=booking, kind=Reminder.Kind.NEXT_DAY))
-    assert "upper back (right) and neck, back" in next_day.body
+    assert "upper back (right) and back of the neck" in next_day.body
     assert "Heat on the neck in the evening." in next_day.body
 
 

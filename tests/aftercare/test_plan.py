@@ -117,7 +117,7 @@ def test_it_names_the_treated_areas_from_the_session_notes():
     plan = _plan(note.booking)
 
     body = delivered(plan[Reminder.Kind.NEXT_DAY]).body
-    assert "your upper back (right) and neck, back" in body
+    assert "your upper back (right) and back of the neck" in body
     assert "Shoulder rolls." in body
 
 

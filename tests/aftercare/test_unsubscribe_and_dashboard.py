@@ -17,10 +17,10 @@ from tests.aftercare.factories import ReminderFactory, SessionNoteFactory, past_
 pytestmark = pytest.mark.django_db
 
 
-def _unsubscribe_url(client_profile: ClientProfile) -> str:
+def _unsubscribe_url(client_profile: ClientProfile, kind: str = "reminders") -> str:
     return reverse(
         "aftercare:unsubscribe",
-        kwargs={"token": tokens.unsubscribe_token(client_id=client_profile.pk)},
+        kwargs={"token": tokens.unsubscribe_token(client_id=client_profile.pk, kind=kind)},
     )
 
 
@@ -30,7 +30,7 @@ def test_opening_the_unsubscribe_link_asks_and_does_not_unsubscribe_yet(client):
     response = client.get(_unsubscribe_url(profile))
 
     assert response.status_code == 200
-    assert "Stop aftercare e-mails" in response.content.decode()
+    assert "Stop e-mails about my visits" in response.content.decode()
     profile.refresh_from_db()
     assert profile.email_reminders is True
 
@@ -41,7 +41,7 @@ def test_one_click_unsubscribes_without_logging_in(client):
     response = client.post(_unsubscribe_url(profile), {"action": "unsubscribe"})
 
     assert response.status_code == 200
-    assert "we will not e-mail you reminders" in response.content.decode()
+    assert "we will not e-mail you about your visits" in response.content.decode()
     profile.refresh_from_db()
     assert profile.email_reminders is False
 
@@ -159,8 +159,10 @@ def test_the_dashboard_draws_progress_per_area(client):
 
     page = client.get("/dashboard/").content.decode()
 
-    assert "Neck, back · pain 8 → 4" in page
-    assert "Neck, back: pain at intake 8, 4; soreness after visits 3; 1 visit treated it" in page
+    assert "Back of the neck · pain 8 → 4" in page
+    assert (
+        "Back of the neck: pain at intake 8, 4; soreness after visits 3; 1 visit treated it" in page
+    )
     assert "<polyline" in page
     assert "Show the numbers" in page
 

@@ -298,7 +298,7 @@ def test_the_reminder_moves_with_the_visit_and_goes_when_it_is_cancelled(setup, 
     )[4]
     moved = commit(booking_reschedule, booking=booking, actor=setup.client.user, starts_at=new_time)
     assert visit_reminder(booking).due_at == reminder_due_at(moved)
-    assert Reminder.objects.filter(booking=booking).count() == 1
+    assert Reminder.objects.filter(booking=booking, kind=Reminder.Kind.VISIT_TOMORROW).count() == 1
     commit(booking_cancel, booking=moved, actor=setup.client.user)
     assert visit_reminder(booking).status == Reminder.Status.CANCELLED
 

@@ -356,7 +356,7 @@ def test_clearance_flags_must_be_acknowledged(logged_in, setup):
     slot = first_slot(setup)
     page = http.get(review_url(setup, slot)).content.decode()
     assert 'data-testid="clearance-warning"' in page
-    assert "Needs clearance: Pregnancy" in page
+    assert "Pregnancy: please get your doctor&#x27;s clearance before the visit" in page
 
     refused = http.post(REVIEW, confirm_data(setup, slot))
     assert refused.status_code == 200

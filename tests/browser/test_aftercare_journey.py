@@ -71,7 +71,7 @@ def test_visit_notes_reminders_feedback_and_follow_up(page, transactional_db, se
     expect(page.get_by_role("heading", level=1)).to_have_text("Session notes")
     check_a11y(page)
     # The intake's area is ticked already; add the upper back.
-    expect(page.get_by_role("checkbox", name="Neck, back", exact=True)).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Back of the neck", exact=True)).to_be_checked()
     page.get_by_role("checkbox", name="Upper back (right)", exact=True).check()
     page.get_by_role("group", name="Pressure used (1–10)").get_by_text("6", exact=True).click()
     page.get_by_label("Trigger points found, and where their pain referred").fill(
@@ -103,7 +103,7 @@ def test_visit_notes_reminders_feedback_and_follow_up(page, transactional_db, se
     assert subjects[0] == "Drink plenty of water today and tomorrow"
     assert subjects[1] == "Sore after your massage? What helps"
     next_day = _text(mails[1])
-    assert "your neck, back and upper back (right)" in next_day
+    assert "your back of the neck and upper back (right)" in next_day
     assert "Soreness is most likely after a first massage" in next_day
     assert "Gentle neck stretches twice a day." in next_day
     assert all(m["List-Unsubscribe"] for m in mails)
@@ -128,7 +128,7 @@ def test_visit_notes_reminders_feedback_and_follow_up(page, transactional_db, se
     page.get_by_role("group", name=re.compile("How sore are you now")).get_by_text(
         "3", exact=True
     ).click()
-    page.get_by_role("combobox", name="Neck, back").select_option("4")
+    page.get_by_role("combobox", name="Back of the neck").select_option("4")
     page.get_by_text("About right", exact=True).click()
     page.get_by_text("5 · excellent", exact=True).click()
     page.get_by_label("Anything else your therapist should know? (optional)").fill(
@@ -146,7 +146,9 @@ def test_visit_notes_reminders_feedback_and_follow_up(page, transactional_db, se
     expect(follow_up).to_contain_text("about 14 days after the last one")
     expect(follow_up).to_contain_text("Thirty minutes every other week")
     # The chart shows the neck: pain at intake, soreness in the feedback, the visit.
-    expect(page.get_by_role("img", name=re.compile("Neck, back: pain at intake 7"))).to_be_visible()
+    expect(
+        page.get_by_role("img", name=re.compile("Back of the neck: pain at intake 7"))
+    ).to_be_visible()
     check_a11y(page)
     follow_up.get_by_role("link").nth(1).click()  # the first of the next free times
     expect(page).to_have_url(re.compile(r"/book/review/"))

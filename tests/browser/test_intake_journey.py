@@ -63,8 +63,8 @@ def test_a_new_client_completes_the_intake_by_mouse_then_by_keyboard(page, trans
     )
 
     page.locator('svg[data-view="back"] [data-region="neck-back"]').click()
-    page.get_by_label("How strong is the pain in Neck, back").fill("5")
-    page.get_by_label("Pain from Neck, back travels to").select_option(["head"])
+    page.get_by_label("How strong is the pain in Back of the neck").fill("5")
+    page.get_by_label("Pain from Back of the neck travels to").select_option(["head"])
 
     # A second click on a region unticks it again.
     head = page.locator('svg[data-view="front"] [data-region="head"]')
@@ -91,7 +91,7 @@ def test_a_new_client_completes_the_intake_by_mouse_then_by_keyboard(page, trans
     panel = page.get_by_test_id("intake-panel")
     expect(panel).to_contain_text("Up to date")
     expect(panel).to_contain_text("Upper back (right) (7/10)")
-    expect(panel).to_contain_text("Neck, back (5/10)")
+    expect(panel).to_contain_text("Back of the neck (5/10)")
     check_a11y(page)
 
     # --- Again, by keyboard alone. ----------------------------------------------------------

@@ -19,6 +19,7 @@ def intake_post(**overrides: Any) -> dict[str, Any]:
         "discomfort_ceiling": "7",
         "last_massage_on": (timezone.localdate() - dt.timedelta(days=20)).isoformat(),
         "screening": [],
+        "screening_none": "on",
         "medications": "",
         "other_notes": "",
         "consent_treatment": "on",

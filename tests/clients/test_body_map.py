@@ -52,8 +52,8 @@ def test_the_read_only_map_says_in_words_what_it_shows():
         {"selected": ["neck-back", "jaw-left"], "intensities": {"neck-back": 6, "jaw-left": 3}},
     )
     assert "Jaw (left): 3/10" in html
-    assert "Neck, back: 6/10" in html
-    assert html.index("Jaw (left)") < html.index("Neck, back")  # body order, front first
+    assert "Back of the neck: 6/10" in html
+    assert html.index("Jaw (left)") < html.index("Back of the neck")  # body order, front first
     assert "is-selected bm-level-mid" in html
 
 

@@ -139,7 +139,7 @@ def test_it_shows_where_each_areas_pain_travels(db):
     flag = by_code(care_flags(intake=intake, today=TODAY), "referred_pain")
     assert flag.level == "info"
     assert "Upper back (right) → Upper arm (right)" in flag.title
-    assert "Neck, back → Head and temples" in flag.title
+    assert "Back of the neck → Head and temples" in flag.title
     assert "Lower back" not in flag.title
     assert "check the source area" in flag.reason
 

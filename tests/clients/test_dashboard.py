@@ -42,7 +42,7 @@ def test_a_current_intake_shows_its_version_areas_and_links(client):
     panel = _panel(client.get(reverse("dashboard")))
     assert "Up to date" in panel
     assert "Version 3" in panel
-    assert "Neck, back (5/10)" in panel
+    assert "Back of the neck (5/10)" in panel
     assert intake.get_absolute_url() in panel
     assert intake.client.street in html
 

@@ -167,7 +167,9 @@ def test_a_first_time_client_saves_a_never_had_a_massage_intake(client):
         "neck-back": (10, ["head", "jaw-left"]),
     }  # upper-back-right still has its details in the post, but it is not ticked
     html = response.content.decode()
-    assert "First massage: start lighter" in html
+    # The client reads their flags in their own words, never the therapist's instructions.
+    assert "This is your first massage" in html
+    assert "First massage: start lighter" not in html
     assert "gentle, light pressure" in html
 
 

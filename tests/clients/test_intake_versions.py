@@ -25,6 +25,7 @@ def _create(client, **overrides):
         "pain_areas": [PainAreaInput("upper-back-right", 6, ("arm-right",))],
     }
     data.update(overrides)
+    data.setdefault("screening_none", not data.get("screening"))
     return intake_create(client=client, **data)
 
 
