@@ -219,6 +219,7 @@ class DashboardPanel:
     suggestions: list[Feedback]
     series: list[BookingSeries]
     email_reminders: bool
+    email_offers: bool
     charts: list[charts.AreaChart]
 
 
@@ -234,6 +235,7 @@ def dashboard_panel(*, client: ClientProfile, now: dt.datetime | None = None) ->
         suggestions=pressure_suggestions(client=client),
         series=list(series_for_client(client=client)),
         email_reminders=client.email_reminders,
+        email_offers=client.email_offers,
         charts=progress_for_viewer(client=client, user=client.user, context="dashboard"),
     )
 
@@ -405,4 +407,29 @@ def note_page(*, booking: Booking, user: Any, now: dt.datetime | None = None) ->
             client=booking.client, user=user, context=context, until=until, now=now
         ),
         intake_areas=areas,
+    )
+
+
+# --- Visits waiting for notes ---------------------------------------------------------------------
+
+NOTES_LOOK_BACK = dt.timedelta(days=30)
+
+
+def visits_waiting_for_notes(
+    *, therapist: TherapistProfile, now: dt.datetime | None = None
+) -> list[Booking]:
+    """The therapist's visits of the last month that have ended and have no notes yet: still
+    "confirmed" (nobody marked them) or completed without notes. The client's safety aftercare
+    goes out anyway; these are the paperwork."""
+    now = now or timezone.now()
+    return list(
+        Booking.objects.filter(
+            therapist=therapist,
+            status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED),
+            ends_at__lte=now,
+            ends_at__gte=now - NOTES_LOOK_BACK,
+            session_note__isnull=True,
+        )
+        .select_related("client__user", "service__modality")
+        .order_by("-starts_at")
     )

@@ -38,7 +38,7 @@ from core import outbox
 from therapists.models import Service, TherapistProfile
 
 from .dispatch import DispatchResult, reminders_dispatch_due
-from .emails import THERAPIST_ALERT
+from .emails import NOTES_NUDGE, THERAPIST_ALERT
 from .messages import client_tz
 from .models import (
     FOLLOW_UP_DEFAULT_DAYS,
@@ -368,6 +368,32 @@ def session_note_save(
         else:
             aftercare_plan_create(booking=booking, now=now)
     return note
+
+
+NOTES_NUDGE_AFTER = dt.timedelta(hours=3)
+
+
+def notes_nudges_enqueue(*, now: dt.datetime | None = None) -> int:
+    """One e-mail to the therapist for each visit that ended more than ``NOTES_NUDGE_AFTER``
+    ago (within the last month) and has no notes; returns how many were new."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(
+        status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED),
+        ends_at__lte=now - NOTES_NUDGE_AFTER,
+        ends_at__gte=now - dt.timedelta(days=30),
+        session_note__isnull=True,
+    ).select_related("therapist__user")
+    queued = 0
+    for booking in due:
+        with transaction.atomic():
+            if outbox.enqueue(
+                kind=NOTES_NUDGE,
+                to=booking.therapist.user.email,
+                facts={"booking": booking.pk},
+                key=f"notes-nudge:{booking.pk}",
+            ):
+                queued += 1
+    return queued
 
 
 # --- Feedback -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from celery import shared_task
 from core.delivery import worker_name
 
 from .dispatch import reminders_dispatch_due
+from .services import notes_nudges_enqueue
 
 
 @shared_task(bind=True, name="aftercare.tasks.dispatch_due_reminders", ignore_result=True)
@@ -27,3 +28,10 @@ def dispatch_due_reminders(self: Any, now: str | None = None) -> dict[str, int |
     if result.more:
         dispatch_due_reminders.apply_async(kwargs={"now": now} if now else {})
     return result.as_dict()
+
+
+@shared_task(name="aftercare.tasks.nudge_for_notes", ignore_result=True)
+def nudge_for_notes() -> int:
+    """Beat runs this every hour: each visit that ended a few hours ago without notes gets one
+    e-mail to its therapist (the outbox key makes it one, however often this runs)."""
+    return notes_nudges_enqueue()

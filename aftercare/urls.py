@@ -18,6 +18,7 @@ urlpatterns = [
         name="pressure_suggestion",
     ),
     path("aftercare/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("aftercare/emails/", views.emails, name="emails"),
     path("aftercare/series/new/", views.series_new, name="series_new"),
     path("aftercare/series/<int:pk>/", views.series_detail, name="series_detail"),
 ]

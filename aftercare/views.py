@@ -295,6 +295,19 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def emails(request: HttpRequest) -> HttpResponse:
+    """The dashboard's two e-mail switches: about booked visits, and suggestions."""
+    client = _client_of(request)
+    if client is None:
+        raise Http404
+    for kind in services.CONSENTS:
+        services.client_emails_set(client=client, kind=kind, enabled=request.POST.get(kind) == "on")
+    messages.success(request, _("Your e-mail choices are saved."))
+    return redirect("dashboard")
+
+
 # --- Series of visits ---------------------------------------------------------------------------
 
 

@@ -28,7 +28,9 @@ from django.utils.translation import gettext as _
 from booking.ics import booking_ics
 from booking.links import manage_url
 from booking.models import Booking, BookingEvent
+from booking.privacy import health_view
 from booking.wording import PREPARE_AT_HOME, policy_text
+from clients.models import IntakeAccessLog
 from core import outbox
 from core.links import absolute
 from core.timefmt import TIME_FORMAT, local_label
@@ -266,6 +268,28 @@ def client_message(facts: dict[str, Any], to: str) -> EmailMultiAlternatives:
     return message
 
 
+def _contact_for_therapist(booking: Booking, event: BookingEvent) -> dict[str, str] | None:
+    """The client's phone and emergency contact, when the visit is inside the therapist's care
+    window as the e-mail goes (the health-data rule; the look is logged)."""
+    if not booking.is_active:
+        return None
+    access = health_view(
+        user=booking.therapist.user,
+        client=booking.client,
+        record=IntakeAccessLog.Record.CONTACT,
+        context=f"email:event {event.pk}",
+    )
+    if not access:
+        return None
+    client = booking.client
+    return {
+        "phone": client.phone,
+        "emergency": ", ".join(
+            part for part in (client.emergency_contact_name, client.emergency_contact_phone) if part
+        ),
+    }
+
+
 @outbox.builder(THERAPIST_KIND)
 def therapist_message(facts: dict[str, Any], to: str) -> EmailMultiAlternatives:
     event, booking = _event(facts)
@@ -307,6 +331,7 @@ def therapist_message(facts: dict[str, Any], to: str) -> EmailMultiAlternatives:
         "expires": local_label(booking.expires_at, therapist) if booking.expires_at else "",
         "visit_url": visit_url,
         "site_name": "HomeKnots",
+        "contact": _contact_for_therapist(booking, event),
     }
     message = EmailMultiAlternatives(
         subject=subject,

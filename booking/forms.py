@@ -135,6 +135,8 @@ class RescheduleForm(forms.Form):
 class VisitActionForm(forms.Form):
     ACTIONS = (
         ("confirm", _("Confirm")),
+        ("record_clearance", _("Record clearance seen")),
+        ("postpone", _("Postpone until cleared")),
         ("decline", _("Decline")),
         ("cancel", _("Cancel")),
         ("complete", _("Mark completed")),

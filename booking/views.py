@@ -67,12 +67,13 @@ from booking.services import (
     booking_create,
     booking_decline,
     booking_mark_no_show,
+    booking_record_clearance,
     booking_reschedule,
     cancellation_deadline,
     client_may_change,
 )
 from booking.templatetags.booking_tags import slot_value
-from booking.wording import PREPARE_AT_HOME, policy_text
+from booking.wording import POSTPONED_UNTIL_CLEARED, PREPARE_AT_HOME, policy_text
 from clients.models import ClientProfile
 from clients.selectors import client_profile_for
 from core.http import HtmxHttpRequest
@@ -724,6 +725,10 @@ def visit_action(request: HttpRequest, pk: int) -> HttpResponse:
     reason = form.cleaned_data["reason"]
     done = {
         "confirm": _("Visit confirmed. The client has been e-mailed."),
+        "record_clearance": _(
+            "Clearance recorded and the visit confirmed. The client has been e-mailed."
+        ),
+        "postpone": _("Visit postponed. The client is e-mailed to book again once cleared."),
         "decline": _("Visit declined. The client has been e-mailed."),
         "cancel": _("Visit cancelled. The client has been e-mailed."),
         "complete": _("Visit marked completed. The client's aftercare reminders are scheduled."),
@@ -732,6 +737,10 @@ def visit_action(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if action == "confirm":
             booking_confirm(booking=booking, actor=user)
+        elif action == "record_clearance":
+            booking_record_clearance(booking=booking, actor=user, note=reason)
+        elif action == "postpone":
+            booking_decline(booking=booking, actor=user, reason=str(POSTPONED_UNTIL_CLEARED))
         elif action == "decline":
             booking_decline(booking=booking, actor=user, reason=reason)
         elif action == "cancel":

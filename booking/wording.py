@@ -43,3 +43,26 @@ def policy_text() -> str:
         "You can move or cancel this visit online up to %(hours)s hours before it starts. "
         "After that, please contact your therapist directly."
     ) % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}
+
+
+# The reason a visit waiting for clearance is postponed with (the client reads it).
+POSTPONED_UNTIL_CLEARED = gettext_lazy(
+    "Postponed until your doctor has cleared you. Please book again once you have their clearance."
+)
+
+# What the therapist checks before treating (docs/care-rules.md "Pressure", "When not to
+# treat", "Balance and positioning"): the visit page shows it for every visit.
+BEFORE_TREATING = [
+    gettext_lazy("Ask about pressure before the session, and during it; lighten up when told."),
+    gettext_lazy("Warm the area with gentler work first, then go deeper gradually."),
+    gettext_lazy("Avoid digging into bony areas, and areas you cannot identify."),
+    gettext_lazy(
+        "Do not treat a client who is under the influence of alcohol or drugs: they cannot "
+        "give reliable feedback."
+    ),
+    gettext_lazy(
+        "Balance front and back: tight muscles at the front (chest, front of the neck, arms) "
+        "often cause back and neck complaints."
+    ),
+    gettext_lazy("Offer side-lying positions: long face-down time can stiffen the lower back."),
+]

@@ -294,6 +294,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aftercare.tasks.dispatch_due_reminders",
         "schedule": timedelta(minutes=1),
     },
+    "nudge-for-notes": {
+        "task": "aftercare.tasks.nudge_for_notes",
+        "schedule": timedelta(hours=1),
+    },
     "expire-pending-bookings": {
         "task": "booking.tasks.expire_pending_bookings",
         "schedule": timedelta(minutes=5),

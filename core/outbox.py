@@ -27,7 +27,9 @@ from core.tasks import send_email
 logger = logging.getLogger(__name__)
 
 Builder = Callable[[dict[str, Any], str], EmailMessage]
+Wanted = Callable[[dict[str, Any]], bool]
 _BUILDERS: dict[str, Builder] = {}
+_WANTED: dict[str, Wanted] = {}
 
 # A message already rendered by a library we do not own (allauth): its facts are the message.
 RENDERED = "rendered"
@@ -40,6 +42,17 @@ def builder(kind: str) -> Callable[[Builder], Builder]:
         if kind in _BUILDERS and _BUILDERS[kind] is not fn:
             raise ValueError(f"a builder for {kind!r} is registered already")
         _BUILDERS[kind] = fn
+        return fn
+
+    return register
+
+
+def still_wanted(kind: str) -> Callable[[Wanted], Wanted]:
+    """Register a check run when a row of ``kind`` comes due: False skips it (a nudge about
+    notes that have been written meanwhile)."""
+
+    def register(fn: Wanted) -> Wanted:
+        _WANTED[kind] = fn
         return fn
 
     return register
@@ -136,6 +149,12 @@ def build_rendered(facts: dict[str, Any], to: str) -> EmailMessage:
 class OutboxQueue(delivery.Queue):
     name = "outbox"
     model = Email
+
+    def decide(self, row: Email, *, now: dt.datetime) -> tuple[str, str]:
+        wanted = _WANTED.get(row.kind)
+        if wanted is not None and not wanted(row.facts):
+            return Email.Status.SKIPPED, "not needed"
+        return super().decide(row, now=now)
 
     def build(self, row: Email, *, now: dt.datetime) -> EmailMessage:
         return build(row.kind, row.facts, row.to)

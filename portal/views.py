@@ -31,9 +31,10 @@ from booking import selectors as booking_selectors
 from booking.feeds import therapist_feed
 from booking.models import Booking
 from booking.privacy import health_view
+from booking.wording import BEFORE_TREATING
 from clients.care_flags import care_flags
 from clients.models import IntakeAccessLog
-from clients.selectors import intake_changes, intake_current, intake_previous
+from clients.selectors import intake_changes, intake_current, intake_previous, pain_areas_sorted
 from core.zones import viewer_zone
 from therapists import selectors as therapist_selectors
 from therapists.decorators import TherapistHttpRequest, therapist_required
@@ -53,8 +54,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.is_therapist:
         profile = getattr(user, "therapist_profile", None)
         panel = booking_selectors.therapist_today(therapist=profile) if profile else None
+        waiting = aftercare_selectors.visits_waiting_for_notes(therapist=profile) if profile else []
         return render(
-            request, "accounts/dashboard_therapist.html", {"panel": panel, "profile": profile}
+            request,
+            "accounts/dashboard_therapist.html",
+            {"panel": panel, "profile": profile, "waiting_for_notes": waiting},
         )
     if user.role == User.Role.STAFF or user.is_staff:
         return redirect("admin:index")
@@ -214,7 +218,7 @@ def _intake_context(user: Any, booking: Booking) -> dict[str, Any]:
     if booking.is_active or intake is None:
         intake = intake_current(client=booking.client) or intake
     if intake is None:
-        return {"intake": None, "flags": [], "changes": []}
+        return {"intake": None, "flags": [], "changes": [], "map": None}
     access = health_view(
         user=user,
         client=booking.client,
@@ -223,9 +227,16 @@ def _intake_context(user: Any, booking: Booking) -> dict[str, Any]:
         intake=intake,
     )
     if not access:
-        return {"intake": None, "flags": [], "changes": []}
+        return {"intake": None, "flags": [], "changes": [], "map": None}
+    areas = pain_areas_sorted(intake=intake)
     return {
         "intake": intake,
+        # The client's body map, drawn: where it hurts, how much, and where it travels.
+        "map": {
+            "selected": [a.region for a in areas],
+            "intensities": {a.region: a.intensity for a in areas},
+            "referred": sorted({t for a in areas for t in a.refers_to}),
+        },
         "flags": care_flags(
             intake=intake,
             booking=booking,
@@ -234,6 +245,24 @@ def _intake_context(user: Any, booking: Booking) -> dict[str, Any]:
             ),
         ),
         "changes": intake_changes(intake_previous(intake=intake), intake),
+    }
+
+
+def _contact(user: Any, booking: Booking) -> dict[str, str] | None:
+    """The client's phone and emergency contact, inside the care window only (logged)."""
+    access = health_view(
+        user=user,
+        client=booking.client,
+        record=IntakeAccessLog.Record.CONTACT,
+        context=f"visit:{booking.pk}",
+    )
+    if not access:
+        return None
+    client = booking.client
+    return {
+        "phone": client.phone,
+        "emergency_name": client.emergency_contact_name,
+        "emergency_phone": client.emergency_contact_phone,
     }
 
 
@@ -253,6 +282,12 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
             ("confirm", _("Confirm visit"), "primary"),
             ("decline", _("Decline"), "outline-danger"),
         ]
+    elif booking.status == Booking.Status.AWAITING_CLEARANCE:
+        actions = [
+            ("record_clearance", _("Record clearance seen"), "primary"),
+            ("postpone", _("Postpone until cleared"), "outline-secondary"),
+            ("decline", _("Decline"), "outline-danger"),
+        ]
     elif booking.status == Booking.Status.CONFIRMED:
         if booking.starts_at <= now:
             actions = [
@@ -269,6 +304,8 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
             "therapist": booking.therapist,
             "actions": actions,
             "ac": aftercare_selectors.visit_aftercare(booking=booking, user=user, now=now),
+            "contact": _contact(user, booking),
+            "before_treating": BEFORE_TREATING,
             **_intake_context(user, booking),
         },
     )

@@ -126,7 +126,7 @@ def test_a_client_who_turned_reminders_off_gets_no_email_but_sees_it_in_the_dash
     client.force_login(booking.client.user)
     page = client.get("/dashboard/").content.decode()
     assert "Drink plenty of water today and tomorrow" in page
-    assert "E-mail reminders are off" in page
+    assert "E-mails about your visits are off" in page
 
 
 def test_a_failed_send_is_retried_with_backoff_then_marked_failed(settings):
