@@ -276,9 +276,10 @@ def care_flags(
                     "the pain and the work stops helping. Check in often and lighten up when told."
                 ),
                 for_client=_(
-                    "About 7 out of 10 is the ceiling for most people: beyond it muscles tense "
-                    "against the pain. Say so when it gets there."
-                ),
+                    "You accept discomfort up to %(n)s/10. About 7 is the ceiling for most "
+                    "people: beyond it muscles tense against the pain. Say so when it gets there."
+                )
+                % {"n": intake.discomfort_ceiling},
             )
         )
 
