@@ -42,13 +42,22 @@ class ReminderAdmin(admin.ModelAdmin):
     ordering = ("-due_at",)
     show_full_result_count = False
     actions = ("retry_failed", "cancel_reminders")
+    # Read-only: a reminder's timing has one writer (aftercare.services and the dispatcher's
+    # back-off) and its text is the copy the client received. Staff act through the actions.
     readonly_fields = (
+        "client",
+        "booking",
+        "kind",
+        "subject",
+        "body",
+        "due_at",
+        "stale_after",
+        "next_attempt_at",
         "status",
         "skip_reason",
         "attempts",
         "last_error",
         "claimed_at",
-        "claim_token",
         "sent_by",
         "sent_at",
         "created_at",
@@ -68,13 +77,15 @@ class ReminderAdmin(admin.ModelAdmin):
                     "sent_at",
                     "sent_by",
                     "claimed_at",
-                    "claim_token",
                     "created_at",
                     "updated_at",
                 )
             },
         ),
     )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: Reminder) -> str:

@@ -79,7 +79,7 @@ def build_message(reminder: Reminder, *, now: dt.datetime) -> EmailMultiAlternat
         render_to_string("aftercare/email/reminder.html", context), "text/html"
     )
     # What the client was told, kept on the row for their dashboard and for staff.
-    message.hk_copy = (subject, body)  # type: ignore[attr-defined]  # read in sent_fields()
+    message.hk_copy = (subject, body)  # type: ignore[attr-defined]  # read in copy_fields()
     return message
 
 
@@ -118,9 +118,12 @@ class ReminderQueue(delivery.Queue):
     def build(self, row: Reminder, *, now: dt.datetime) -> EmailMultiAlternatives:
         return build_message(row, now=now)
 
-    def sent_fields(self, row: Reminder, message: Any) -> dict[str, Any]:
+    def copy_fields(self, row: Reminder, message: Any) -> dict[str, Any]:
         subject, body = message.hk_copy
-        return {"subject": subject[:200], "body": body, "skip_reason": ""}
+        return {"subject": subject[:200], "body": body}
+
+    def sent_fields(self, row: Reminder, message: Any) -> dict[str, Any]:
+        return {**self.copy_fields(row, message), "skip_reason": ""}
 
     def skip_fields(self, row: Reminder, status: str, reason: str) -> dict[str, Any]:
         fields: dict[str, Any] = {"skip_reason": reason}

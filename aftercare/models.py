@@ -89,10 +89,10 @@ class Reminder(Delivery):
 
     The delivery columns and their life cycle come from :class:`core.models.Delivery`; the one
     dispatcher (``core.delivery``) sends these rows as it sends the outbox. What a reminder says
-    is rendered once, when it is sent, by ``aftercare.reminders.render_reminder``;
+    is rendered once, when it is sent, by ``aftercare.messages.render_reminder``;
     ``subject`` and ``body`` keep the copy the client received (or would have, for one held
     back because e-mails are off), for their dashboard and for staff. Timing has one writer:
-    ``aftercare.reminders`` (plan and day-before) and the dispatcher's back-off."""
+    ``aftercare.services`` (plan and day-before) and the dispatcher's back-off."""
 
     MESSAGE_ID_PREFIX = "reminder"
 

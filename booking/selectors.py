@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -253,12 +253,25 @@ class SlotOffer:
 
 
 def bookable_therapists(
-    *, modality: Modality | str | None = None, postcode: str | None = None
+    *,
+    modality: Modality | str | None = None,
+    postcode: str | None = None,
+    client: ClientProfile | None = None,
 ) -> list[TherapistProfile]:
-    """Approved therapists who take new clients, offer ``modality`` and reach ``postcode``."""
-    qs = TherapistProfile.objects.filter(
-        approval=TherapistProfile.Approval.APPROVED, accepts_new_clients=True
-    ).prefetch_related("modalities")
+    """Approved therapists who offer ``modality``, reach ``postcode`` and take this client:
+    new clients, or ``client`` has seen them before (``booking.policy``'s rule)."""
+    taking = Q(accepts_new_clients=True)
+    if client is not None:
+        taking |= Exists(
+            Booking.objects.filter(therapist=OuterRef("pk"), client=client).exclude(
+                status__in=(Booking.Status.CANCELLED, Booking.Status.DECLINED)
+            )
+        )
+    qs = (
+        TherapistProfile.objects.filter(approval=TherapistProfile.Approval.APPROVED)
+        .filter(taking)
+        .prefetch_related("modalities")
+    )
     if modality is not None:
         slug = modality if isinstance(modality, str) else modality.slug
         qs = qs.filter(services__modality__slug=slug, services__is_active=True).distinct()
@@ -291,7 +304,7 @@ def earliest_slots(
     matching = Service.objects.filter(
         is_active=True,
         modality__slug=slug,
-        therapist__in=bookable_therapists(modality=slug, postcode=postcode),
+        therapist__in=bookable_therapists(modality=slug, postcode=postcode, client=client),
     ).select_related("therapist", "modality")
     if duration_minutes:
         matching = matching.filter(duration_minutes=duration_minutes)

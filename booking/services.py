@@ -276,6 +276,14 @@ def booking_create(
     return booking
 
 
+def _moved_hold(booking: Booking, *, starts_at: dt.datetime) -> dt.datetime | None:
+    if booking.status == Booking.Status.AWAITING_CLEARANCE:
+        return starts_at
+    if booking.status == Booking.Status.PENDING and booking.expires_at is not None:
+        return min(booking.expires_at, starts_at)
+    return booking.expires_at
+
+
 # --- Status changes ---------------------------------------------------------------------------
 
 
@@ -521,6 +529,8 @@ def booking_reschedule(
                 starts_at=starts_at,
                 ends_at=starts_at + duration,
                 sequence=F("sequence") + 1,
+                # An unanswered booking holds its time no later than its new start.
+                expires_at=_moved_hold(locked, starts_at=starts_at),
                 updated_at=timezone.now(),
             )
             locked.refresh_from_db()

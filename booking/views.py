@@ -197,7 +197,7 @@ def _who_step(
     for offer in offers:
         next_by_therapist.setdefault(offer.therapist.pk, offer.starts_at)
 
-    therapists = bookable_therapists(modality=slug, postcode=postcode or None)
+    therapists = bookable_therapists(modality=slug, postcode=postcode or None, client=client)
     services = {
         s.therapist_id: s
         for s in Service.objects.filter(

@@ -2,7 +2,7 @@
 
 A *queue* is a table of :class:`core.models.Delivery` rows plus the code that loads, decides
 on and builds its messages (:class:`Queue`). Two are registered: the outbox (``core.outbox``)
-and the aftercare reminders (``aftercare.reminders``). Both go through the same claim
+and the aftercare reminders (``aftercare.dispatch``). Both go through the same claim
 protocol, on SQLite and on PostgreSQL alike:
 
 1. **claim** a batch with one conditional UPDATE::
@@ -23,8 +23,8 @@ protocol, on SQLite and on PostgreSQL alike:
    A failed send is counted and retried with a back-off, FAILED after ``MAX_ATTEMPTS``.
 4. While it works through a batch the dispatcher renews its claim (``claimed_at``) every
    quarter of ``CLAIM_LEASE``; a worker that dies stops renewing, and once the lease has run
-   out any dispatcher puts its rows back to PENDING. Before each send the dispatcher checks the
-   renewal still held, so a worker paused past its lease (and overtaken) sends nothing twice.
+   out any dispatcher puts its rows back to PENDING. Each renewal also re-reads which rows are
+   still ours, so a worker paused past its lease (and overtaken) skips what another took.
 
 The guarantee is at-least-once with a duplicate only when a worker dies between the mail
 server's acceptance and the mark; every attempt carries the same Message-ID so mail systems
@@ -118,9 +118,13 @@ class Queue:
     def build(self, row: Any, *, now: dt.datetime) -> EmailMessage:
         raise NotImplementedError
 
-    def sent_fields(self, row: Any, message: EmailMessage) -> dict[str, Any]:
-        """Extra columns to write with SENT (e.g. the subject as sent)."""
+    def copy_fields(self, row: Any, message: EmailMessage) -> dict[str, Any]:
+        """What the message said, kept on the row after an attempt (sent or failed)."""
         return {}
+
+    def sent_fields(self, row: Any, message: EmailMessage) -> dict[str, Any]:
+        """Extra columns to write with SENT (by default, the copy)."""
+        return self.copy_fields(row, message)
 
     def skip_fields(self, row: Any, status: str, reason: str) -> dict[str, Any]:
         return {}
@@ -283,7 +287,9 @@ def _settle(
     try:
         mailer.send(message)
     except Exception as exc:
-        _count_failure(held.update(**_failure_fields(row, exc, now=now)), row, result)
+        # What the message said is kept (a failed reminder still shows on the dashboard).
+        fields = {**_failure_fields(row, exc, now=now), **queue.copy_fields(row, message)}
+        _count_failure(held.update(**fields), row, result)
         return
     fields = {
         "status": Delivery.Status.SENT,

@@ -2,7 +2,7 @@
 
 The lookup uses the US ZIP table shipped inside the ``zipcodes`` package, so it needs no
 network. Other countries: staff type the coordinates in admin, or a real geocoder is plugged
-in by replacing :func:`lookup_postcode` (README, "Geocoding").
+in by replacing :func:`lookup_postcode` (docs/therapists.md, "Geocoding").
 """
 
 from __future__ import annotations

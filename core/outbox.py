@@ -159,8 +159,11 @@ class OutboxQueue(delivery.Queue):
     def build(self, row: Email, *, now: dt.datetime) -> EmailMessage:
         return build(row.kind, row.facts, row.to)
 
+    def copy_fields(self, row: Email, message: EmailMessage) -> dict[str, Any]:
+        return {"subject": str(message.subject)[:255]}
+
     def sent_fields(self, row: Email, message: EmailMessage) -> dict[str, Any]:
-        fields: dict[str, Any] = {"subject": str(message.subject)[:255]}
+        fields = self.copy_fields(row, message)
         if row.kind == RENDERED:
             # A rendered message may carry a secret (a password-reset link): keep the subject
             # for the record, drop the rest once it has gone.
