@@ -262,9 +262,11 @@ def bookable_therapists(
     new clients, or ``client`` has seen them before (``booking.policy``'s rule)."""
     taking = Q(accepts_new_clients=True)
     if client is not None:
-        taking |= Exists(
-            Booking.objects.filter(therapist=OuterRef("pk"), client=client).exclude(
-                status__in=(Booking.Status.CANCELLED, Booking.Status.DECLINED)
+        taking |= Q(
+            Exists(
+                Booking.objects.filter(therapist=OuterRef("pk"), client=client).exclude(
+                    status__in=(Booking.Status.CANCELLED, Booking.Status.DECLINED)
+                )
             )
         )
     qs = (
