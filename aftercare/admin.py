@@ -4,11 +4,18 @@ the client's e-mail or name."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from accounts.http import request_user
+from clients.models import IntakeAccessLog
+from clients.permissions import staff_may_see_health_data
+from clients.services import health_view_record
 
 from . import services
 from .models import BookingSeries, Feedback, Reminder, SeriesVisit, SessionNote
@@ -115,8 +122,48 @@ class ReminderAdmin(admin.ModelAdmin):
         )
 
 
+class _HealthDataAdmin(admin.ModelAdmin):
+    """Notes and feedback are health data: staff need the intake permission and two-factor
+    authentication to see them (the staff part of booking.privacy's rule), every look at one
+    is logged like any other, and they are the therapist's and the client's words: read-only."""
+
+    health_record = ""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and staff_may_see_health_data(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                health_view_record(
+                    client=obj.client,
+                    viewer=request_user(request),
+                    record=self.health_record,
+                    context="admin",
+                )
+        return response
+
+
 @admin.register(SessionNote)
-class SessionNoteAdmin(admin.ModelAdmin):
+class SessionNoteAdmin(_HealthDataAdmin):
+    health_record = IntakeAccessLog.Record.NOTES
     list_display = (
         "booking",
         "client",
@@ -134,7 +181,8 @@ class SessionNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(_HealthDataAdmin):
+    health_record = IntakeAccessLog.Record.FEEDBACK
     list_display = (
         "booking",
         "therapist",

@@ -6,7 +6,7 @@ given for visits. The rule:
 
 - the client sees all of their own;
 - staff see it only with the ``clients.view_intake`` permission (a superuser has it; a staff
-  user without it sees none);
+  user without it sees none) and two-factor authentication on (``clients.permissions``);
 - a therapist sees it only inside the *care window* of one of their own visits with the
   client: from ``VISIBLE_BEFORE_VISIT`` before the visit starts until ``VISIBLE_AFTER_VISIT``
   after, for a visit that was not cancelled or declined. Notes and feedback about *another*
@@ -34,11 +34,11 @@ from django.utils import timezone
 
 from booking.models import Booking
 from clients.models import ClientProfile, Intake
+from clients.permissions import staff_may_see_health_data
 from clients.services import health_view_record
 
 VISIBLE_BEFORE_VISIT = dt.timedelta(days=7)
 VISIBLE_AFTER_VISIT = dt.timedelta(days=30)
-STAFF_PERMISSION = "clients.view_intake"
 
 # A booking that never happened gives no access.
 _NOT_A_VISIT = (Booking.Status.CANCELLED, Booking.Status.DECLINED)
@@ -100,7 +100,7 @@ def health_access(
     if client_user_id == user.pk:
         return HealthAccess(True, OWNER, others_records=True)
     if user.is_staff:
-        if user.has_perm(STAFF_PERMISSION):
+        if staff_may_see_health_data(user):
             return HealthAccess(True, STAFF, others_records=True)
         return DENIED
     if not getattr(user, "is_therapist", False):

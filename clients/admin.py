@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.http import request_user
 from clients.body import region_label
 from clients.models import ClientProfile, Intake, IntakeAccessLog, PainArea
+from clients.permissions import staff_may_see_health_data
 from clients.services import intake_view_record
 
 if TYPE_CHECKING:
@@ -27,8 +28,13 @@ class _ReadOnlyMixin:
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    # Viewing needs the model's "view" permission like anything else in admin: a staff user
-    # without it sees no health data.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The model's "view" permission, and the staff part of the health-data rule: the
+        # intake permission and two-factor authentication.
+        return bool(
+            super().has_view_permission(request, obj)  # type: ignore[misc]  # ModelAdmin's
+            and staff_may_see_health_data(request.user)
+        )
 
 
 @admin.register(ClientProfile)

@@ -1,9 +1,18 @@
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, object]:
-    """Values every template needs: the product name and the viewer's role."""
+    """Values every template needs: the product name, the viewer's role, and whether a staff
+    member still has to turn on two-factor authentication (the admin says so)."""
     user = getattr(request, "user", None)
-    role = getattr(user, "role", None) if user and user.is_authenticated else None
-    return {"SITE_NAME": "HomeKnots", "user_role": role, "DEBUG": settings.DEBUG}
+    signed_in = bool(user and user.is_authenticated)
+    role = getattr(user, "role", None) if signed_in else None
+    mfa_missing = bool(signed_in and user.is_staff and not is_mfa_enabled(user))  # type: ignore[union-attr]  # signed_in
+    return {
+        "SITE_NAME": "HomeKnots",
+        "user_role": role,
+        "DEBUG": settings.DEBUG,
+        "mfa_missing": mfa_missing,
+    }

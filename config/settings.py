@@ -59,6 +59,7 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -165,6 +166,14 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 # allauth throttles failed logins per user and per IP through the cache; stated here so the
 # policy is visible and reviewable.
+# Two-factor authentication (allauth's MFA): an authenticator app's codes, and recovery codes.
+# Staff must turn it on to see health data (booking.privacy).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "HomeKnots"
+# Behind a proxy, how many of the X-Forwarded-For addresses our own proxies added: the client's
+# address is the one before them. 0 (no proxy) ignores the header, which anyone can forge; the
+# production layout in the README (one TLS-terminating proxy) is 1.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/m/ip",

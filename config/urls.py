@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -10,6 +11,10 @@ from config import views
 # that show therapists with other apps' data (free times, visits); the profile's catch-all
 # slug comes last.
 therapists_namespace = (therapists.urls.urlpatterns + portal.urls.therapist_pages, "therapists")
+
+# The admin has no login of its own: it sends to the site's login, which is throttled per
+# account and per address and asks for the second factor of those who turned it on.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", views.home, name="home"),

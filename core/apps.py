@@ -6,5 +6,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        # Registers the outbox queue and the "rendered" builder with the dispatcher.
-        from core import outbox  # noqa: F401
+        # Registers the outbox queue and the "rendered" builder with the dispatcher, and the
+        # production checks.
+        from core import checks, outbox  # noqa: F401

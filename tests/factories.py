@@ -34,9 +34,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """A superuser with two-factor authentication on (staff need it to see health data);
+    ``StaffFactory(mfa=False)`` for one without."""
+
     role = User.Role.STAFF
     is_staff = True
     is_superuser = True
+
+    @factory.post_generation
+    def mfa(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+            TOTP.activate(obj, generate_totp_secret())
 
 
 def modality(slug: str = Modality.MYOFASCIAL) -> Modality:

@@ -87,6 +87,7 @@ def test_deploy_checks_pass_with_production_settings(debug):
         DJANGO_SECRET_KEY="k" * 30 + "-production-secret-" + "z" * 20,
         EMAIL_URL="smtp+tls://user:pw@mail.example:587",
         DJANGO_ALLOWED_HOSTS="homeknots.example",
+        CACHE_URL="redis://127.0.0.1:6379/1",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -98,3 +99,26 @@ def test_deploy_checks_pass_with_production_settings(debug):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_per_process_cache():
+    """Login throttling lives in the cache: each worker counting on its own would multiply
+    the limit by the number of workers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.pop("CACHE_URL", None)
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="k" * 30 + "-production-secret-" + "z" * 20,
+        EMAIL_URL="smtp+tls://user:pw@mail.example:587",
+        DJANGO_ALLOWED_HOSTS="homeknots.example",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "core.E001" in result.stderr + result.stdout

@@ -24,9 +24,12 @@ UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 @pytest.fixture
-def broker_down(settings):
+def broker_down(settings, monkeypatch):
     old = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
     app.conf.broker_url = UNREACHABLE
+    # Celery prefers the environment's CELERY_BROKER_URL (set in CI's Redis stage) to its
+    # configuration: point that at nothing too.
+    monkeypatch.setenv("CELERY_BROKER_URL", UNREACHABLE)
     app.conf.broker_transport_options = settings.BROKER_FAIL_FAST
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
