@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -88,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.no_store.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -294,24 +294,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = TESTING
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    "dispatch-outbox": {
-        "task": "core.tasks.dispatch_outbox",
-        "schedule": timedelta(minutes=1),
-    },
-    "dispatch-due-reminders": {
-        "task": "aftercare.tasks.dispatch_due_reminders",
-        "schedule": timedelta(minutes=1),
-    },
-    "nudge-for-notes": {
-        "task": "aftercare.tasks.nudge_for_notes",
-        "schedule": timedelta(hours=1),
-    },
-    "expire-pending-bookings": {
-        "task": "booking.tasks.expire_pending_bookings",
-        "schedule": timedelta(minutes=5),
-    },
-}
+# The beat schedule lives in the database (django-celery-beat), written once by the migration
+# core/0002_beat_schedule, so edits in admin ("Periodic tasks") survive a beat restart. A schedule
+# here would be copied over the database's at every start: keep it empty.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # --- Product settings --------------------------------------------------------------------------
 BOOKING_SLOT_STEP_MINUTES = env.int("BOOKING_SLOT_STEP_MINUTES", default=15)
@@ -342,7 +328,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tokens in signed links and every query string are redacted before a line is written.
+    "filters": {"redact": {"()": "core.redact.RedactSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

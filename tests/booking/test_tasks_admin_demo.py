@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -63,10 +62,12 @@ def test_a_request_confirmed_in_time_is_not_expired(setup):
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
 
 
-def test_beat_runs_the_expiry_every_five_minutes():
-    entry = settings.CELERY_BEAT_SCHEDULE["expire-pending-bookings"]
-    assert entry["task"] == "booking.tasks.expire_pending_bookings"
-    assert entry["schedule"] == dt.timedelta(minutes=5)
+def test_beat_runs_the_expiry_every_five_minutes(db):
+    from django_celery_beat.models import PeriodicTask
+
+    entry = PeriodicTask.objects.get(name="expire-pending-bookings")
+    assert entry.task == "booking.tasks.expire_pending_bookings"
+    assert entry.interval.schedule == dt.timedelta(minutes=5)
 
 
 # --- Admin ----------------------------------------------------------------------------------
