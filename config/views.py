@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import cast
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from kombu import Connection
 
 from config.celery import app as celery_app
 from therapists.models import Modality
@@ -42,7 +44,9 @@ _checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
 
 
 def _ping_broker() -> bool:
-    with celery_app.pool.acquire(block=True, timeout=1) as conn:
+    # celery-types calls the pool's items producers; they are kombu connections.
+    pooled = celery_app.pool.acquire(block=True, timeout=1)
+    with cast(Connection, pooled) as conn:
         try:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=1)
             channel = conn.default_channel
