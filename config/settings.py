@@ -218,7 +218,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HomeKnots <care@home
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    _email = env.email_url("EMAIL_URL")
+    if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+        # The same SMTP, marking a message sent as soon as it is on the wire (core/smtp.py).
+        _email["EMAIL_BACKEND"] = "core.smtp.EmailBackend"
+    vars().update(_email)
     # filemail://var/mail is relative to the project; filemail:////abs/path is absolute.
     EMAIL_FILE_PATH = BASE_DIR / EMAIL_FILE_PATH
 elif DEBUG:

@@ -39,7 +39,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -51,6 +52,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from core.models import Delivery
+from core.smtp import on_data_sent
 
 logger = logging.getLogger(__name__)
 
@@ -212,16 +214,22 @@ def claim(
     return token if won else None
 
 
-def _mark(held: QuerySet[Any], fields: dict[str, Any], *, fast: bool = False) -> int:
-    """A conditional UPDATE on our claim. ``fast``: do not wait for the WAL flush on
-    PostgreSQL; a killed worker cannot lose the mark (the server has it), only a crash of the
-    database server itself could, and then the row is sent again (same Message-ID)."""
-    if fast and connection.vendor == "postgresql":
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            return held.update(**fields)
-    return held.update(**fields)
+@contextmanager
+def _marks_without_waiting_for_disk() -> Iterator[None]:
+    """On PostgreSQL, this run's writes (claims and marks of delivery rows, nothing else) commit
+    without waiting for the WAL flush: one round trip less between the mail server's acceptance
+    and the mark. A killed worker cannot lose such a commit (the server has it); only a crash of
+    the database server could, and then the row is sent again with the same Message-ID."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def _failure_fields(row: Delivery, exc: BaseException, *, now: dt.datetime) -> dict[str, Any]:
@@ -284,24 +292,40 @@ def _settle(
     headers = dict(message.extra_headers)
     headers["Message-ID"] = row.message_id
     message.extra_headers = headers
-    try:
-        mailer.send(message)
-    except Exception as exc:
-        # What the message said is kept (a failed reminder still shows on the dashboard).
-        fields = {**_failure_fields(row, exc, now=now), **queue.copy_fields(row, message)}
-        _count_failure(held.update(**fields), row, result)
-        return
-    fields = {
+    sent_fields = {
         "status": Delivery.Status.SENT,
         "sent_at": now,
         "sent_by": worker,
         "attempts": F("attempts") + 1,
         "last_error": "",
-        "claim_token": "",
         "updated_at": timezone.now(),
         **queue.sent_fields(row, message),
     }
-    if _mark(held, fields, fast=True):
+    marked: list[int] = []
+
+    def mark() -> None:
+        # SENT, keeping our claim token until the server has answered, so a refusal can take
+        # the mark back (below) and nobody else's claim is touched.
+        marked.append(held.update(**sent_fields))
+
+    try:
+        # Over SMTP the mark is written the moment the message's last byte is sent, before the
+        # server's reply (core/smtp.py); other backends call nothing and we mark just after.
+        with on_data_sent(mark):
+            mailer.send(message)
+    except Exception as exc:
+        fields = {**_failure_fields(row, exc, now=now), **queue.copy_fields(row, message)}
+        if marked:  # the server refused after we marked: take the mark back
+            taken_back = queue.model._default_manager.filter(
+                pk=row.pk, status=Delivery.Status.SENT, claim_token=token
+            ).update(**fields)
+            _count_failure(taken_back, row, result)
+        else:
+            _count_failure(held.update(**fields), row, result)
+        return
+    if not marked:
+        mark()
+    if marked[0]:
         result.sent += 1
     else:  # only if our claim was taken back as abandoned, which the lease makes impossible
         logger.error("%s %s was sent but its claim had been released", queue.name, row.pk)
@@ -380,6 +404,31 @@ def dispatch(
     result = DispatchResult()
     deadline = time.monotonic() + time_budget.total_seconds()
     mailer = Mailer()
+    with _marks_without_waiting_for_disk():
+        _dispatch_queues(
+            chosen,
+            now=now,
+            worker=worker,
+            batch=batch,
+            mailer=mailer,
+            result=result,
+            deadline=deadline,
+        )
+    if result.sent or result.skipped or result.failed or result.retrying or result.cancelled:
+        logger.info("dispatched: %s", result.as_dict())
+    return result
+
+
+def _dispatch_queues(
+    chosen: list[Queue],
+    *,
+    now: dt.datetime | None,
+    worker: str,
+    batch: int,
+    mailer: Mailer,
+    result: DispatchResult,
+    deadline: float,
+) -> None:
     try:
         for queue in chosen:
             while True:
@@ -404,9 +453,6 @@ def dispatch(
                 )
     finally:
         mailer.close()
-    if result.sent or result.skipped or result.failed or result.retrying or result.cancelled:
-        logger.info("dispatched: %s", result.as_dict())
-    return result
 
 
 def dispatch_one(queue_name: str, pk: int, *, now: dt.datetime | None = None) -> DispatchResult:
@@ -420,7 +466,8 @@ def dispatch_one(queue_name: str, pk: int, *, now: dt.datetime | None = None) ->
         return result
     mailer = Mailer()
     try:
-        _send_claimed(queue, token, now=current, mailer=mailer, worker=worker, result=result)
+        with _marks_without_waiting_for_disk():
+            _send_claimed(queue, token, now=current, mailer=mailer, worker=worker, result=result)
     finally:
         mailer.close()
     return result
