@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -73,64 +73,73 @@ def _ceil_to_grid(moment: datetime, tz: ZoneInfo, step: timedelta) -> datetime:
     return candidate.astimezone(moment.tzinfo)
 
 
-def _overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
-    return a_start < b_end and b_start < a_end
-
-
 def compute_slots(req: SlotRequest) -> list[datetime]:
+    """Every bookable start time, sorted and unique."""
+    return list(iter_slots(req))
+
+
+def iter_slots(req: SlotRequest) -> Iterator[datetime]:
+    """The bookable start times in time order, computed as they are asked for: a caller that
+    needs the first few (the directory's "next free", "first available") stops early and the
+    rest of the calendar is never looked at.
+
+    Working intervals are sorted and disjoint and a slot lies inside one, so walking them in
+    order yields each start once and in order. What does not depend on the candidate time is
+    worked out once per visit, not per candidate: the travel to and from each visit, the local
+    date of each visit, the travel to and from home."""
     if req.out_of_area or req.duration <= timedelta(0):
-        return []
+        return
+    tz = req.tz
     visits = sorted(req.visits, key=lambda v: v.starts_at)
     starts = [v.starts_at for v in visits]
+    visit_days = [v.starts_at.astimezone(tz).date() for v in visits]
     per_day: dict[date, int] = {}
-    for visit in visits:
-        day = visit.starts_at.astimezone(req.tz).date()
+    for day in visit_days:
         per_day[day] = per_day.get(day, 0) + 1
-
-    offered: set[datetime] = set()
-    for work_start, work_end in req.working:
-        start = _ceil_to_grid(max(work_start, req.earliest), req.tz, req.step)
-        while start + req.duration <= work_end and start <= req.latest:
-            if _fits(req, start, work_start, work_end, visits, starts, per_day):
-                offered.add(start)
-            start += req.step
-    return sorted(offered)
-
-
-def _fits(
-    req: SlotRequest,
-    start: datetime,
-    work_start: datetime,
-    work_end: datetime,
-    visits: list[Visit],
-    starts: list[datetime],
-    per_day: dict[date, int],
-) -> bool:
-    end = start + req.duration
-    day = start.astimezone(req.tz).date()
-    if per_day.get(day, 0) >= req.max_per_day:
-        return False
-    for busy_start, busy_end in req.client_busy:
-        if _overlaps(start, end, busy_start, busy_end):
-            return False
-
-    # The visit just before and just after this slot (visits never overlap each other).
-    i = bisect.bisect_left(starts, end)
-    before = visits[i - 1] if i > 0 else None
-    after = visits[i] if i < len(visits) else None
-    if before is not None and before.ends_at > start:
-        return False  # overlaps the previous visit
     travel = req.travel
-    if before is not None and before.starts_at.astimezone(req.tz).date() == day:
-        if start - before.ends_at < travel.between(before.point, req.client_point):
-            return False
-    elif travel.from_home_base and start - work_start < travel.between(
-        travel.home, req.client_point
-    ):
-        return False
-    if after is not None and after.starts_at.astimezone(req.tz).date() == day:
-        if after.starts_at - end < travel.between(req.client_point, after.point):
-            return False
-    elif travel.from_home_base and work_end - end < travel.between(req.client_point, travel.home):
-        return False
-    return True
+    client = req.client_point
+    # Travel is constant per visit (from a visit to this client, from this client to the
+    # next visit): worked out the first time a candidate needs it, then reused.
+    from_visit: list[timedelta | None] = [None] * len(visits)
+    to_visit: list[timedelta | None] = [None] * len(visits)
+    from_home = travel.between(travel.home, client) if travel.from_home_base else timedelta(0)
+    to_home = travel.between(client, travel.home) if travel.from_home_base else timedelta(0)
+    duration, step = req.duration, req.step
+    client_busy = sorted(req.client_busy)
+    count = len(visits)
+
+    for work_start, work_end in req.working:
+        start = _ceil_to_grid(max(work_start, req.earliest), tz, step)
+        while start + duration <= work_end and start <= req.latest:
+            end = start + duration
+            day = start.astimezone(tz).date()
+            if per_day.get(day, 0) < req.max_per_day and not any(
+                busy_start < end and start < busy_end for busy_start, busy_end in client_busy
+            ):
+                # The visit just before and just after this slot (visits never overlap).
+                i = bisect.bisect_left(starts, end)
+                fits = True
+                if i > 0:
+                    before = visits[i - 1]
+                    if before.ends_at > start:
+                        fits = False  # overlaps the previous visit
+                    elif visit_days[i - 1] == day:
+                        needed = from_visit[i - 1]
+                        if needed is None:
+                            needed = from_visit[i - 1] = travel.between(before.point, client)
+                        fits = start - before.ends_at >= needed
+                    elif travel.from_home_base:
+                        fits = start - work_start >= from_home
+                elif travel.from_home_base:
+                    fits = start - work_start >= from_home
+                if fits:
+                    if i < count and visit_days[i] == day:
+                        needed = to_visit[i]
+                        if needed is None:
+                            needed = to_visit[i] = travel.between(client, visits[i].point)
+                        fits = visits[i].starts_at - end >= needed
+                    elif travel.from_home_base:
+                        fits = work_end - end >= to_home
+                if fits:
+                    yield start
+            start += step
