@@ -8,4 +8,6 @@ class BookingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the booking e-mail builders with the outbox, and the health-data rule
         # with Django's permissions ("clients.view_health_record").
-        from booking import emails, privacy  # noqa: F401
+        from booking import availability, emails, privacy  # noqa: F401
+
+        availability.connect()

@@ -54,6 +54,7 @@ from booking.selectors import available_slots
 from booking.signals import booking_changed
 from clients.care_flags import needs_clearance
 from clients.models import ClientProfile, Intake
+from therapists.availability import availability_changed
 from therapists.models import Service, TherapistProfile
 
 __all__ = [
@@ -150,6 +151,9 @@ def _record(
         note=note[:500],
     )
     emails.enqueue_for_event(booking=booking, event=event)
+    # Every booking write changes (or may change) the therapist's free times; the services
+    # write with update(), which sends no signal, so the bump is here, once for all of them.
+    availability_changed(therapist_id=booking.therapist_id)
     booking_changed.send(
         sender=Booking,
         booking=booking,

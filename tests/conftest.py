@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from tests import factories
@@ -145,3 +146,10 @@ def celery_worker_process(transactional_db, settings, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Each test starts with an empty cache: cached free times, throttling counters and
+    # one-time codes from another test (whose rows were rolled back) never leak in.
+    cache.clear()

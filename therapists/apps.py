@@ -29,3 +29,6 @@ class TherapistsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_modalities, sender=self)
+        from therapists import availability
+
+        availability.connect()

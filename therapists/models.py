@@ -15,6 +15,10 @@ from core.geo import Point, point_or_none
 from core.zones import validate_time_zone
 
 
+def new_availability_version() -> int:
+    return secrets.randbits(40)
+
+
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -118,6 +122,14 @@ class TherapistProfile(models.Model):
     )
     calendar_token = models.CharField(
         max_length=64, unique=True, default=new_calendar_token, editable=False
+    )
+    # Bumped by every change to what the slot engine or a directory card reads about this
+    # therapist (therapists.availability); cached free times are keyed by it, and every
+    # process reads it from this row, so no process can serve times from before a change.
+    # It starts at a random number: a row that reuses a deleted row's id (SQLite does)
+    # cannot meet the deleted row's cache entries.
+    availability_version = models.PositiveBigIntegerField(
+        default=new_availability_version, editable=False
     )
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 
 from accounts.models import User
 from core.geo import Point
+from therapists.availability import availability_changed
 from therapists.models import (
     DateOverride,
     Modality,
@@ -184,12 +185,15 @@ def weekly_hours_replace(
             day[-1] = (day[-1][0], max(end, day[-1][1]))
         else:
             day.append((start, end))
-    WeeklyHours.objects.filter(therapist=therapist).delete()
-    return WeeklyHours.objects.bulk_create(
-        WeeklyHours(therapist=therapist, weekday=weekday, start_time=start, end_time=end)
-        for weekday, day in sorted(by_day.items())
-        for start, end in day
-    )
+    with transaction.atomic():
+        WeeklyHours.objects.filter(therapist=therapist).delete()
+        created = WeeklyHours.objects.bulk_create(
+            WeeklyHours(therapist=therapist, weekday=weekday, start_time=start, end_time=end)
+            for weekday, day in sorted(by_day.items())
+            for start, end in day
+        )
+        availability_changed(therapist_id=therapist.pk)  # bulk_create sends no signal
+    return created
 
 
 def time_off_add_days(
