@@ -249,13 +249,27 @@ class TherapistRating:
     count: int
 
 
+def with_rating(profiles: QuerySet[TherapistProfile]) -> QuerySet[TherapistProfile]:
+    """``profiles`` with their rating in the same query (``rating_average``,
+    ``rating_count``), which ``therapist_rating`` then reads without a query of its own."""
+    return profiles.annotate(
+        rating_average=Avg("feedback__rating"), rating_count=Count("feedback", distinct=True)
+    )
+
+
 def therapist_rating(*, therapist: TherapistProfile) -> TherapistRating:
     """Average and number of the clients' 1–5 ratings, for the therapist's profile."""
-    agg = Feedback.objects.filter(therapist=therapist).aggregate(avg=Avg("rating"), n=Count("pk"))
-    if not agg["n"]:
+    if hasattr(therapist, "rating_count"):  # annotated by with_rating
+        avg, count = getattr(therapist, "rating_average", None), therapist.rating_count
+    else:
+        agg = Feedback.objects.filter(therapist=therapist).aggregate(
+            avg=Avg("rating"), n=Count("pk")
+        )
+        avg, count = agg["avg"], agg["n"]
+    if not count:
         return TherapistRating(None, 0)
-    average = Decimal(str(agg["avg"])).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return TherapistRating(average, agg["n"])
+    average = Decimal(str(avg)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return TherapistRating(average, count)
 
 
 def therapist_reviews(*, therapist: TherapistProfile, limit: int = 5) -> list[Feedback]:

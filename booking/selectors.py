@@ -4,34 +4,35 @@ the therapist's calendar (visits, time off, working hours, today, the feed)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import heapq
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, FloatField, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from booking import availability
 from booking.models import Booking
 from booking.policy import BookingRefused, check_can_book, client_in_area
-from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
+from booking.slots import SlotRequest, TravelPolicy, Visit, iter_slots
 from clients.care_flags import CLEARANCE, CareFlag, VisitHistory, care_flags
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
-from core.geo import distance_km, lookup_postcode
+from core.geo import Point, distance_km, lookup_postcode
 from core.zones import zone_for
 from therapists.models import (
-    DateOverride,
     Modality,
     Service,
     TherapistProfile,
-    TimeOff,
-    WeeklyHours,
 )
-from therapists.selectors import local_day_bounds, working_intervals
+from therapists.selectors import WorkingTime, local_day_bounds, working_intervals, working_time
 
 
 def active_bookings() -> QuerySet[Booking]:
@@ -40,14 +41,13 @@ def active_bookings() -> QuerySet[Booking]:
 
 @dataclass
 class _Calendars:
-    """Everything the engine needs for a set of therapists, loaded in a fixed number of
-    queries: weekly hours, date overrides, time off, their bookings, the client's bookings."""
+    """Everything the engine needs for a set of therapists, loaded in two queries: their
+    working time (hours, extra hours, time off in one UNION) and the active bookings of the
+    therapists and of the client, as plain tuples."""
 
-    weekly: dict[int, list[WeeklyHours]] = field(default_factory=dict)
-    overrides: dict[int, list[DateOverride]] = field(default_factory=dict)
-    time_off: dict[int, list[TimeOff]] = field(default_factory=dict)
+    working: dict[int, WorkingTime] = field(default_factory=dict)
     visits: dict[int, list[Visit]] = field(default_factory=dict)
-    client_busy: list[tuple[datetime, datetime, int]] = field(default_factory=list)
+    client_busy: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
 def _load_calendars(
@@ -62,37 +62,50 @@ def _load_calendars(
     # needed from a visit late the evening before.
     window_start = datetime.combine(start_date - timedelta(days=2), time(), tzinfo=UTC)
     window_end = datetime.combine(start_date + timedelta(days=days + 2), time(), tzinfo=UTC)
-    cal = _Calendars()
-    for hours in WeeklyHours.objects.filter(therapist_id__in=therapist_ids):
-        cal.weekly.setdefault(hours.therapist_id, []).append(hours)
-    for override in DateOverride.objects.filter(
-        therapist_id__in=therapist_ids,
-        date__gte=start_date - timedelta(days=1),
-        date__lte=start_date + timedelta(days=days + 1),
-    ):
-        cal.overrides.setdefault(override.therapist_id, []).append(override)
-    for block in TimeOff.objects.filter(
-        therapist_id__in=therapist_ids, starts_at__lt=window_end, ends_at__gt=window_start
-    ):
-        cal.time_off.setdefault(block.therapist_id, []).append(block)
-    bookings = active_bookings().filter(
-        therapist_id__in=therapist_ids, starts_at__lt=window_end, ends_at__gt=window_start
+    cal = _Calendars(
+        working=working_time(
+            therapist_ids=therapist_ids,
+            first_date=start_date - timedelta(days=1),
+            last_date=start_date + timedelta(days=days + 1),
+            window=(window_start, window_end),
+        ),
+        visits={pk: [] for pk in therapist_ids},
     )
+    whose = Q(therapist_id__in=therapist_ids)
+    if client is not None:
+        whose |= Q(client_id=client.pk)  # the client's own visits, in the same query
+    bookings = active_bookings().filter(whose, starts_at__lt=window_end, ends_at__gt=window_start)
     if exclude_booking is not None:
         bookings = bookings.exclude(pk=exclude_booking.pk)
-    for b in bookings.only("therapist_id", "starts_at", "ends_at", "latitude", "longitude"):
-        cal.visits.setdefault(b.therapist_id, []).append(Visit(b.starts_at, b.ends_at, b.point))
-    if client is not None:
-        own = active_bookings().filter(
-            client=client, starts_at__lt=window_end, ends_at__gt=window_start
-        )
-        if exclude_booking is not None:
-            own = own.exclude(pk=exclude_booking.pk)
-        cal.client_busy = list(own.values_list("starts_at", "ends_at", "therapist_id"))
+    client_id = client.pk if client is not None else None
+    # Times as text and coordinates as floats: thousands of rows for "first available", and
+    # Django's per-value converters (a regex per datetime on SQLite, a Decimal per
+    # coordinate) cost more than the query; fromisoformat is C.
+    rows = bookings.order_by().values_list(
+        "therapist_id",
+        "client_id",
+        Cast("starts_at", CharField()),
+        Cast("ends_at", CharField()),
+        Cast("latitude", FloatField()),
+        Cast("longitude", FloatField()),
+    )
+    for therapist_id, owner_id, raw_start, raw_end, lat, lng in rows:
+        starts_at, ends_at = _utc(raw_start), _utc(raw_end)
+        if therapist_id in cal.visits:
+            point = Point(lat, lng) if lat is not None and lng is not None else None
+            cal.visits[therapist_id].append(Visit(starts_at, ends_at, point))
+        if owner_id == client_id:
+            cal.client_busy.append((starts_at, ends_at))
     return cal
 
 
-def _compute(
+def _utc(text: str) -> datetime:
+    """A timestamp the database wrote as text: SQLite's naive UTC, PostgreSQL's with +00."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _iter_free(
     *,
     therapist: TherapistProfile,
     service: Service,
@@ -101,26 +114,30 @@ def _compute(
     client: ClientProfile | None,
     now: datetime,
     cal: _Calendars,
-) -> list[datetime]:
+    horizon: bool = True,
+) -> Iterator[datetime]:
+    """The free start times in order, lazily: callers that need a few stop early.
+    ``horizon=False`` leaves out the booking horizon (the cache trims it on read)."""
     if not service.is_active or service.therapist_id != therapist.pk:
-        return []
+        return iter(())
+    hours = cal.working.get(therapist.pk) or WorkingTime()
     working = working_intervals(
         therapist=therapist,
         start_date=start_date,
         days=days,
-        weekly_hours=cal.weekly.get(therapist.pk, []),
-        overrides=cal.overrides.get(therapist.pk, []),
-        time_off=cal.time_off.get(therapist.pk, []),
+        weekly_hours=hours.weekly,
+        overrides=hours.overrides,
+        time_off=hours.time_off,
     )
     if not working:
-        return []
+        return iter(())
     request = SlotRequest(
         tz=therapist.tz,
         working=working,
         duration=timedelta(minutes=service.duration_minutes),
         step=timedelta(minutes=settings.BOOKING_SLOT_STEP_MINUTES),
         earliest=now + timedelta(hours=therapist.min_notice_hours),
-        latest=now + timedelta(weeks=settings.BOOKING_HORIZON_WEEKS),
+        latest=now + timedelta(weeks=settings.BOOKING_HORIZON_WEEKS) if horizon else working[-1][1],
         travel=TravelPolicy(
             speed_kmh=float(therapist.travel_speed_kmh),
             min_buffer=timedelta(minutes=therapist.min_travel_buffer_minutes),
@@ -130,14 +147,78 @@ def _compute(
         max_per_day=therapist.max_visits_per_day,
         visits=cal.visits.get(therapist.pk, []),
         client_point=client.point if client is not None else None,
-        client_busy=[(s, e) for s, e, _ in cal.client_busy],
+        client_busy=cal.client_busy,
         out_of_area=not client_in_area(therapist=therapist, client=client),
     )
-    return compute_slots(request)
+    return iter_slots(request)
 
 
 def _clamp_days(days: int) -> int:
     return max(0, min(days, 7 * settings.BOOKING_HORIZON_WEEKS + 1))
+
+
+def _fresh(
+    wanted: list[tuple[TherapistProfile, Service]],
+    *,
+    start_date: Callable[[TherapistProfile], date],
+    days: int,
+    client: ClientProfile | None,
+    now: datetime,
+    exclude_booking: Booking | None = None,
+    horizon: bool = True,
+) -> dict[int, list[datetime]]:
+    """Computed now, for every (therapist, service), with one load of their calendars."""
+    if not wanted:
+        return {}
+    first = min(start_date(t) for t, _ in wanted)
+    last = max(start_date(t) for t, _ in wanted)
+    cal = _load_calendars(
+        therapist_ids=sorted({t.pk for t, _ in wanted}),
+        start_date=first,
+        days=days + (last - first).days,
+        client=client,
+        exclude_booking=exclude_booking,
+    )
+    return {
+        service.pk: list(
+            _iter_free(
+                therapist=therapist,
+                service=service,
+                start_date=start_date(therapist),
+                days=days,
+                client=client,
+                now=now,
+                cal=cal,
+                horizon=horizon,
+            )
+        )
+        for therapist, service in wanted
+    }
+
+
+def _slots(
+    wanted: list[tuple[TherapistProfile, Service]],
+    *,
+    start_date: Callable[[TherapistProfile], date],
+    days: int,
+    client: ClientProfile | None,
+    now: datetime,
+    rows_read_now: bool,
+) -> dict[int, list[datetime]]:
+    """Anonymous visitors are served from the availability cache; a client's own view is
+    computed (their address and their own bookings change the answer)."""
+    if client is not None:
+        return _fresh(wanted, start_date=start_date, days=days, client=client, now=now)
+    return availability.cached_slots(
+        wanted=wanted,
+        start_date=start_date,
+        days=days,
+        now=now,
+        rows_read_now=rows_read_now,
+        compute=lambda missing: _fresh(
+            missing, start_date=start_date, days=days, client=None, now=now, horizon=False
+        ),
+    )
 
 
 def available_slots(
@@ -149,33 +230,42 @@ def available_slots(
     client: ClientProfile | None = None,
     now: datetime | None = None,
     exclude_booking: Booking | None = None,
+    cached: bool = True,
+    rows_read_now: bool = False,
 ) -> list[datetime]:
     """The start times (aware, UTC, sorted, unique) a client can book for ``service`` with
     ``therapist`` on ``days`` days from ``start_date`` (dates in the therapist's zone).
 
-    Five queries at most, whatever the number of bookings or days: hours, overrides, time
-    off, the therapist's bookings, the client's own bookings. ``exclude_booking`` is a
-    booking being rescheduled: its own time does not block its new time.
+    Two queries at most, whatever the number of bookings or days: the working time, and the
+    bookings of the therapist and the client. Without a client, from the availability cache
+    (``booking.availability``) unless ``cached=False``: ``booking_create`` checks the time
+    fresh, under its lock. ``exclude_booking`` is a booking being rescheduled: its own time
+    does not block its new time. ``rows_read_now``: see ``booking.availability``.
     """
     days = _clamp_days(days)
     if days == 0 or not service.is_active or service.therapist_id != therapist.pk:
         return []
-    cal = _load_calendars(
-        therapist_ids=[therapist.pk],
-        start_date=start_date,
-        days=days,
-        client=client,
-        exclude_booking=exclude_booking,
-    )
-    return _compute(
-        therapist=therapist,
-        service=service,
-        start_date=start_date,
-        days=days,
-        client=client,
-        now=now or timezone.now(),
-        cal=cal,
-    )
+    now = now or timezone.now()
+    wanted = [(therapist, service)]
+    if client is None and exclude_booking is None and cached:
+        by_service = _slots(
+            wanted,
+            start_date=lambda _t: start_date,
+            days=days,
+            client=None,
+            now=now,
+            rows_read_now=rows_read_now,
+        )
+    else:
+        by_service = _fresh(
+            wanted,
+            start_date=lambda _t: start_date,
+            days=days,
+            client=client,
+            now=now,
+            exclude_booking=exclude_booking,
+        )
+    return by_service.get(service.pk, [])
 
 
 def slots_for_services(
@@ -185,36 +275,28 @@ def slots_for_services(
     days: int,
     client: ClientProfile | None = None,
     now: datetime | None = None,
+    rows_read_now: bool = False,
 ) -> dict[int, list[datetime]]:
     """``available_slots`` for many services (of many therapists) at once, in the same fixed
-    number of queries as for one: the directory and "first available" use it. ``services``
-    must have their therapist loaded (``select_related("therapist")``)."""
+    number of queries as for one: the directory and the profile use it. ``services`` must
+    have their therapist loaded (``select_related("therapist")``)."""
     now = now or timezone.now()
     days = _clamp_days(days)
     if not services or days == 0:
         return {}
-    cal = _load_calendars(
-        therapist_ids=sorted({s.therapist_id for s in services}),
-        start_date=start_date - timedelta(days=1),
-        days=days + 2,
-        client=client,
-        exclude_booking=None,
-    )
-    result: dict[int, list[datetime]] = {}
-    for service in services:
-        therapist = service.therapist
+
+    def first_day(therapist: TherapistProfile) -> date:
         # "Today" is the therapist's today, so start from their local date.
-        first_day = max(start_date, now.astimezone(therapist.tz).date())
-        result[service.pk] = _compute(
-            therapist=therapist,
-            service=service,
-            start_date=first_day,
-            days=days,
-            client=client,
-            now=now,
-            cal=cal,
-        )
-    return result
+        return max(start_date, now.astimezone(therapist.tz).date())
+
+    return _slots(
+        [(s.therapist, s) for s in services],
+        start_date=first_day,
+        days=days,
+        client=client,
+        now=now,
+        rows_read_now=rows_read_now,
+    )
 
 
 def next_free_slots(
@@ -227,22 +309,35 @@ def next_free_slots(
     client: ClientProfile | None = None,
 ) -> list[datetime]:
     """The first ``count`` free start times in the next ``days`` days, for ``service`` or the
-    therapist's shortest active service."""
+    therapist's shortest active service. A client's own view stops at ``count``."""
     now = now or timezone.now()
     if service is None:
         service = therapist.services.filter(is_active=True).order_by("duration_minutes").first()
         if service is None:
             return []
     start_date = now.astimezone(therapist.tz).date()
-    slots = available_slots(
+    days = _clamp_days(days)
+    if client is None:
+        return available_slots(
+            therapist=therapist, service=service, start_date=start_date, days=days, now=now
+        )[:count]
+    cal = _load_calendars(
+        therapist_ids=[therapist.pk],
+        start_date=start_date,
+        days=days,
+        client=client,
+        exclude_booking=None,
+    )
+    free = _iter_free(
         therapist=therapist,
         service=service,
         start_date=start_date,
         days=days,
-        now=now,
         client=client,
+        now=now,
+        cal=cal,
     )
-    return slots[:count]
+    return list(itertools.islice(free, count))
 
 
 @dataclass(frozen=True)
@@ -300,31 +395,112 @@ def earliest_slots(
     client: ClientProfile | None = None,
 ) -> list[SlotOffer]:
     """ "Book the first available": the earliest slots across every therapist who offers the
-    modality (at that duration) and reaches the postcode, soonest first."""
+    modality (at that duration) and reaches the postcode, soonest first.
+
+    Each service's free times come lazily, in order, and a heap merges them: the answer is
+    complete after ``limit`` steps, so a therapist whose first free time is late is never
+    computed past it. Three queries whatever the number of therapists: the matching
+    services with their therapists, the working time, the bookings."""
     now = now or timezone.now()
+    days = _clamp_days(days)
     slug = modality if isinstance(modality, str) else modality.slug
-    matching = Service.objects.filter(
-        is_active=True,
-        modality__slug=slug,
-        therapist__in=bookable_therapists(modality=slug, postcode=postcode, client=client),
-    ).select_related("therapist", "modality")
+    taking = Q(therapist__accepts_new_clients=True)
+    if client is not None:
+        taking |= Q(
+            Exists(
+                Booking.objects.filter(therapist=OuterRef("therapist"), client=client).exclude(
+                    status__in=(Booking.Status.CANCELLED, Booking.Status.DECLINED)
+                )
+            )
+        )
+    matching = (
+        Service.objects.filter(
+            taking,
+            is_active=True,
+            modality__slug=slug,
+            therapist__approval=TherapistProfile.Approval.APPROVED,
+        )
+        .select_related("therapist", "modality")
+        .order_by()
+    )
     if duration_minutes:
         matching = matching.filter(duration_minutes=duration_minutes)
-    services = list(matching)
-    by_service = slots_for_services(
-        services=services,
-        start_date=start_date or now.date(),
+    point = lookup_postcode(postcode) if postcode else None
+    services = [
+        s
+        for s in matching
+        if point is None
+        or s.therapist.home_point is None
+        or distance_km(s.therapist.home_point, point) <= s.therapist.radius_km
+    ]
+    if not services or days == 0:
+        return []
+    first = start_date or now.date()
+
+    def first_day(therapist: TherapistProfile) -> date:
+        return max(first, now.astimezone(therapist.tz).date())
+
+    therapist_ids = sorted({s.therapist_id for s in services})
+    # Look a day ahead first, then further only when that day has fewer than ``limit``
+    # times: the first free times are usually near, and loading two weeks of every
+    # therapist's calendar to find them was most of the cost. Each round is two queries.
+    span = 1
+    while True:
+        span = min(span, days)
+        cal = _load_calendars(
+            therapist_ids=therapist_ids,
+            start_date=first - timedelta(days=1),
+            days=span + 2,
+            client=client,
+            exclude_booking=None,
+        )
+        # A time inside every therapist's window is final; past the earliest window end
+        # another therapist (in another zone) might still have an earlier one unseen.
+        seen_until = min(
+            local_day_bounds(first_day(s.therapist) + timedelta(days=span), s.therapist.tz)[0]
+            for s in services
+        )
+        merged = heapq.merge(
+            *(
+                _offers(service, first_day(service.therapist), span, client, now, cal)
+                for service in services
+            )
+        )
+        found: list[SlotOffer] = []
+        for starts_at, _name, _pk, offer in merged:
+            if (starts_at >= seen_until and span < days) or len(found) == limit:
+                break
+            found.append(offer)
+        if len(found) == limit or span == days:
+            return found
+        span *= 4
+
+
+def _offers(
+    service: Service,
+    start_date: date,
+    days: int,
+    client: ClientProfile | None,
+    now: datetime,
+    cal: _Calendars,
+) -> Iterator[tuple[datetime, str, int, SlotOffer]]:
+    """One service's free times as heap entries: soonest first, then by name."""
+    therapist = service.therapist
+    for starts_at in _iter_free(
+        therapist=therapist,
+        service=service,
+        start_date=start_date,
         days=days,
         client=client,
         now=now,
-    )
-    offers = [
-        SlotOffer(service.therapist, service, starts_at)
-        for service in services
-        for starts_at in by_service.get(service.pk, [])[:limit]
-    ]
-    offers.sort(key=lambda o: (o.starts_at, o.therapist.display_name))
-    return offers[:limit]
+        cal=cal,
+    ):
+        yield (
+            starts_at,
+            therapist.display_name,
+            service.pk,
+            SlotOffer(therapist, service, starts_at),
+        )
 
 
 def bookings_for_client(*, client: ClientProfile) -> QuerySet[Booking]:
@@ -381,7 +557,21 @@ def calendar_events(
                 },
             }
         )
-    for block in TimeOff.objects.filter(therapist=therapist, starts_at__lt=end, ends_at__gt=start):
+    first_day = start.astimezone(tz).date()
+    days = min((end.astimezone(tz).date() - first_day).days + 1, 62)
+    shown_from = local_day_bounds(first_day, tz)[0]
+    shown_until = local_day_bounds(first_day + timedelta(days=days), tz)[0]
+    # Hours, extra hours and time off in one query, over the range asked for and the whole
+    # days the background shows.
+    hours = working_time(
+        therapist_ids=[therapist.pk],
+        first_date=first_day,
+        last_date=first_day + timedelta(days=days),
+        window=(min(start, shown_from), max(end, shown_until)),
+    )[therapist.pk]
+    for block in hours.time_off:
+        if not (block.starts_at < end and block.ends_at > start):
+            continue
         local_start, local_end = block.starts_at.astimezone(tz), block.ends_at.astimezone(tz)
         # Whole days off (local midnight to midnight) show in the all-day row.
         all_day = local_start.time() == local_end.time() == dt.time(0)
@@ -399,10 +589,13 @@ def calendar_events(
                 },
             }
         )
-    first_day = start.astimezone(tz).date()
-    days = (end.astimezone(tz).date() - first_day).days + 1
     for open_start, open_end in working_intervals(
-        therapist=therapist, start_date=first_day, days=min(days, 62)
+        therapist=therapist,
+        start_date=first_day,
+        days=days,
+        weekly_hours=hours.weekly,
+        overrides=hours.overrides,
+        time_off=hours.time_off,
     ):
         events.append(
             {

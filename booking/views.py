@@ -770,17 +770,30 @@ def api_slots(request: HttpRequest, pk: int) -> JsonResponse:
     """``/api/therapists/<id>/slots?service=<id>&start=YYYY-MM-DD&days=N``: the bookable start
     times, ISO 8601 in the therapist's zone with its offset. ``start`` defaults to today and
     ``days`` to 7 (at most 31)."""
-    therapist = TherapistProfile.objects.filter(
-        pk=pk, approval=TherapistProfile.Approval.APPROVED
-    ).first()
-    if therapist is None:
-        return _api_error(_("No therapist with that id is taking bookings."), 404)
     service_id = to_int(request.GET.get("service"))
-    if service_id is None:
-        return _api_error(_("Give service=<id>, one of this therapist's services."), 400)
-    service = therapist.services.filter(pk=service_id, is_active=True).first()
+    # One query for the therapist and the service: on this page building SQL costs more
+    # than running it. The error path asks again to say which of the two is wrong.
+    service = (
+        Service.objects.select_related("therapist")
+        .filter(
+            pk=service_id,
+            therapist_id=pk,
+            is_active=True,
+            therapist__approval=TherapistProfile.Approval.APPROVED,
+        )
+        .first()
+        if service_id is not None
+        else None
+    )
     if service is None:
+        if not TherapistProfile.objects.filter(
+            pk=pk, approval=TherapistProfile.Approval.APPROVED
+        ).exists():
+            return _api_error(_("No therapist with that id is taking bookings."), 404)
+        if service_id is None:
+            return _api_error(_("Give service=<id>, one of this therapist's services."), 400)
         return _api_error(_("This therapist does not offer a service with that id."), 400)
+    therapist = service.therapist
     raw_start = request.GET.get("start")
     if raw_start:
         start_date = to_date(raw_start)
@@ -801,6 +814,7 @@ def api_slots(request: HttpRequest, pk: int) -> JsonResponse:
         start_date=start_date,
         days=days,
         client=_client_for(request.user),
+        rows_read_now=True,
     )
     tz = therapist.tz
     return JsonResponse([s.astimezone(tz).isoformat() for s in slots], safe=False)

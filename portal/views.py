@@ -81,7 +81,7 @@ def _free_slots(services: list[Service], days: int = 14) -> dict[int, list[dt.da
         return {}
     now = timezone.now()
     return booking_selectors.slots_for_services(
-        services=services, start_date=now.date(), days=days, now=now
+        services=services, start_date=now.date(), days=days, now=now, rows_read_now=True
     )
 
 
@@ -123,7 +123,11 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def profile(request: HttpRequest, slug: str) -> HttpResponse:
-    therapist = therapist_selectors.therapist_for_viewer(slug=slug, user=request.user)
+    therapist = therapist_selectors.therapist_for_viewer(
+        slug=slug,
+        user=request.user,
+        queryset=aftercare_selectors.with_rating(TherapistProfile.objects.all()),
+    )
     if therapist is None:
         raise Http404
     zone = viewer_zone(request.user)

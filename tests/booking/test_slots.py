@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
+import random
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +14,7 @@ from hypothesis import strategies as st
 
 from booking.models import Booking
 from booking.selectors import available_slots, earliest_slots, next_free_slots
-from booking.slots import SlotRequest, TravelPolicy, Visit, compute_slots
+from booking.slots import SlotRequest, TravelPolicy, Visit, _ceil_to_grid, compute_slots, iter_slots
 from core.geo import Point
 from tests import factories
 from therapists.models import TimeOff, WeeklyHours
@@ -333,3 +336,168 @@ def test_first_available_does_not_query_per_therapist(service, django_assert_max
             modality="myofascial", postcode="10001", now=at(MONDAY, 6), limit=100
         )
     assert len({o.therapist.pk for o in offers}) == 7
+
+
+# --- The fast engine answers exactly what the plain one did --------------------------------
+
+
+def reference_slots(req: SlotRequest) -> list[dt.datetime]:
+    """The engine as first written: every candidate checked on its own, travel worked out per
+    candidate, the result collected into a set and sorted. Slow and obviously right; the
+    engine's early stop and per-visit work must never change its answer."""
+    if req.out_of_area or req.duration <= dt.timedelta(0):
+        return []
+    visits = sorted(req.visits, key=lambda v: v.starts_at)
+    starts = [v.starts_at for v in visits]
+    per_day: dict[dt.date, int] = {}
+    for visit in visits:
+        day = visit.starts_at.astimezone(req.tz).date()
+        per_day[day] = per_day.get(day, 0) + 1
+
+    def fits(start: dt.datetime, work_start: dt.datetime, work_end: dt.datetime) -> bool:
+        end = start + req.duration
+        day = start.astimezone(req.tz).date()
+        if per_day.get(day, 0) >= req.max_per_day:
+            return False
+        for busy_start, busy_end in req.client_busy:
+            if start < busy_end and busy_start < end:
+                return False
+        i = bisect.bisect_left(starts, end)
+        before = visits[i - 1] if i > 0 else None
+        after = visits[i] if i < len(visits) else None
+        if before is not None and before.ends_at > start:
+            return False
+        travel = req.travel
+        if before is not None and before.starts_at.astimezone(req.tz).date() == day:
+            if start - before.ends_at < travel.between(before.point, req.client_point):
+                return False
+        elif travel.from_home_base and start - work_start < travel.between(
+            travel.home, req.client_point
+        ):
+            return False
+        if after is not None and after.starts_at.astimezone(req.tz).date() == day:
+            if after.starts_at - end < travel.between(req.client_point, after.point):
+                return False
+        elif travel.from_home_base and work_end - end < travel.between(
+            req.client_point, travel.home
+        ):
+            return False
+        return True
+
+    offered: set[dt.datetime] = set()
+    for work_start, work_end in req.working:
+        start = _ceil_to_grid(max(work_start, req.earliest), req.tz, req.step)
+        while start + req.duration <= work_end and start <= req.latest:
+            if fits(start, work_start, work_end):
+                offered.add(start)
+            start += req.step
+    return sorted(offered)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    calendar=calendars(),
+    duration=st.sampled_from([30, 60, 90]),
+    buffer=st.integers(0, 45),
+    from_home=st.booleans(),
+    cap=st.integers(1, 6),
+    client_known=st.booleans(),
+    busy=st.lists(st.integers(0, 7 * 24 * 4), max_size=3),
+    earliest_minutes=st.integers(0, 3 * 24 * 60),
+    take=st.integers(1, 5),
+)
+def test_the_fast_engine_answers_what_the_plain_one_did(
+    calendar, duration, buffer, from_home, cap, client_known, busy, earliest_minutes, take
+):
+    ranges, offs, visits = calendar
+
+    class FakeTherapist:
+        time_zone = "America/New_York"
+        pk = None
+        tz = NY
+
+    working = working_intervals(
+        therapist=FakeTherapist(),
+        start_date=dt.date(2026, 3, 5),
+        days=7,
+        weekly_hours=ranges,
+        overrides=[],
+        time_off=offs,
+    )
+    week = dt.datetime(2026, 3, 5, tzinfo=UTC)
+    req = SlotRequest(
+        tz=NY,
+        working=working,
+        duration=dt.timedelta(minutes=duration),
+        step=dt.timedelta(minutes=15),
+        earliest=week + dt.timedelta(minutes=earliest_minutes),
+        latest=dt.datetime(2026, 4, 1, tzinfo=UTC),
+        travel=TravelPolicy(
+            speed_kmh=30,
+            min_buffer=dt.timedelta(minutes=buffer),
+            home=HOME,
+            from_home_base=from_home,
+        ),
+        max_per_day=cap,
+        visits=visits,
+        client_point=Point(40.76, -73.98) if client_known else None,
+        client_busy=[
+            (week + dt.timedelta(minutes=15 * b), week + dt.timedelta(minutes=15 * b + 60))
+            for b in busy
+        ],
+    )
+    expected = reference_slots(req)
+    assert compute_slots(req) == expected
+    # Stopping early gives the first few of the same answer.
+    assert list(itertools.islice(iter_slots(req), take)) == expected[:take]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_first_available_is_the_merge_of_every_therapists_times(db, seed):
+    """ "First available" looks a day ahead, then further: its answer must be exactly the
+    soonest of everybody's full lists, across time zones and for any limit."""
+    rng = random.Random(seed)
+    zones = ["America/New_York", "America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata"]
+    services = []
+    for i in range(5):
+        service = factories.ServiceFactory(
+            therapist__time_zone=zones[i % len(zones)],
+            therapist__min_notice_hours=rng.choice([0, 4, 30]),
+            therapist__max_visits_per_day=rng.randint(1, 4),
+            duration_minutes=rng.choice([45, 60, 90]),
+        )
+        therapist = service.therapist
+        for weekday in rng.sample(range(7), rng.randint(1, 4)):
+            start = rng.randint(6, 14)
+            WeeklyHours.objects.create(
+                therapist=therapist,
+                weekday=weekday,
+                start_time=dt.time(start),
+                end_time=dt.time(start + rng.randint(2, 8)),
+            )
+        for hour in rng.sample(range(24 * 10), rng.randint(0, 6)):  # never overlapping
+            begins = NOW + dt.timedelta(hours=hour, minutes=15 * rng.randint(0, 3))
+            factories.BookingFactory(
+                service=service,
+                starts_at=begins,
+                ends_at=begins + dt.timedelta(minutes=45),
+            )
+        services.append(service)
+    every = sorted(
+        (starts_at, s.therapist.display_name, s.pk)
+        for s in services
+        for starts_at in available_slots(
+            therapist=s.therapist,
+            service=s,
+            start_date=max(NOW.date(), NOW.astimezone(s.therapist.tz).date()),
+            days=14,
+            now=NOW,
+            cached=False,
+        )
+    )
+    assert len(every) > 10
+    for limit in (1, 3, 10, 40):
+        offers = earliest_slots(modality="myofascial", days=14, limit=limit, now=NOW)
+        assert [(o.starts_at, o.therapist.display_name, o.service.pk) for o in offers] == every[
+            :limit
+        ]
