@@ -63,8 +63,11 @@ def viewport() -> dict[str, int]:
 
 
 # Chromium reports what the Content-Security-Policy blocked on the console, e.g. "Refused to
-# apply inline style because it violates the following Content Security Policy directive: …".
-CSP_VIOLATION = re.compile(r"Content Security Policy|Content-Security-Policy|Refused to")
+# apply inline style because it violates the following Content Security Policy directive: …",
+# and a Permissions-Policy it cannot read ("Error with Permissions-Policy header: …").
+POLICY_PROBLEM = re.compile(
+    r"Content Security Policy|Content-Security-Policy|Refused to|Permissions-Policy"
+)
 
 
 @pytest.fixture
@@ -85,8 +88,8 @@ def page(browser, live_server, viewport, request) -> Iterator[object]:
         page.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
     context.close()
     if failed is not None and not failed.failed:
-        violations = [line for line in console if CSP_VIOLATION.search(line)]
-        assert not violations, "CSP violations:\n" + "\n".join(violations)
+        violations = [line for line in console if POLICY_PROBLEM.search(line)]
+        assert not violations, "CSP violations or policy errors:\n" + "\n".join(violations)
         assert not errors, "uncaught errors in the page:\n" + "\n".join(errors)
 
 
