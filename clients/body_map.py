@@ -266,14 +266,18 @@ def render_svg(
         classes = ["bm-region"]
         if slug in chosen:
             classes += ["is-selected", f"bm-level-{intensity_level(intensities.get(slug))}"]
+        # A hatched region's shapes inherit this fill (body-map.css: .is-referred * inherits);
+        # a presentation attribute, so no style="" and no <style> for the CSP to refuse.
+        fill = ""
         if slug in hatched:
             classes.append("is-referred")
+            fill = format_html(' fill="url(#{}-hatch)"', uid)
         layers.append(
             format_html(
                 '<g class="{}" data-region="{}"{}><title>{}</title>{}</g>',
                 " ".join(classes),
                 slug,
-                mark_safe(' style="cursor:pointer"') if interactive else "",
+                fill,
                 REGION_BY_SLUG[slug].label,
                 _shapes_markup(shapes, uid),
             )
@@ -281,7 +285,7 @@ def render_svg(
     right, left = _("R"), _("L")
     side_left, side_right = (right, left) if view == "front" else (left, right)
     return format_html(
-        '<svg class="bm-svg bm-{view}" viewBox="0 0 {w} {h}" aria-hidden="true" '
+        '<svg class="bm-svg bm-{view}{interactive}" viewBox="0 0 {w} {h}" aria-hidden="true" '
         'focusable="false" data-view="{view}">'
         "<defs>"
         '<clipPath id="{uid}-body"><ellipse cx="{hcx}" cy="{hcy}" rx="{hrx}" ry="{hry}"/>'
@@ -292,14 +296,14 @@ def render_svg(
         'patternTransform="rotate(45)"><rect width="6" height="6" class="bm-hatch-bg"/>'
         '<line x1="0" y1="0" x2="0" y2="6" class="bm-hatch-line"/></pattern>'
         "</defs>"
-        "<style>#{uid}-fig .is-referred * {{ fill: url(#{uid}-hatch); }}</style>"
-        '<g id="{uid}-fig">{layers}</g>'
+        "{layers}"
         '<g class="bm-outline"><ellipse cx="{hcx}" cy="{hcy}" rx="{hrx}" ry="{hry}"/>'
         '<path d="{body}"/><path d="M{nx},{ny}V{nb}M{nx2},{ny}V{nb}"/></g>'
         '<text x="12" y="70" class="bm-side">{side_left}</text>'
         '<text x="188" y="70" class="bm-side">{side_right}</text>'
         "</svg>",
         view=view,
+        interactive=" bm-interactive" if interactive else "",
         w=WIDTH,
         h=HEIGHT,
         uid=uid,

@@ -63,6 +63,7 @@ THIRD_PARTY_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "django_celery_beat",
+    "csp",
 ]
 LOCAL_APPS = [
     "core",
@@ -77,6 +78,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -333,6 +336,55 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# --- Security headers --------------------------------------------------------------------------
+# Content-Security-Policy (django-csp 4.x): pages run and style only with this site's own files.
+# No 'unsafe-inline' for scripts or styles: templates have no inline <script>, no on…= handlers,
+# no style="" attributes and no <style> elements (tests/test_security_headers.py keeps it so;
+# e-mail templates are exempt, they never reach a browser with this header).
+# The one exception is the calendar page, for FullCalendar (therapists.views.FULLCALENDAR_CSP
+# adds a per-request style nonce, handed over in <meta name="csp-nonce">, and data: fonts).
+# htmx's indicator <style> is switched off (base.html's htmx-config); its rules are in site.css.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy (core.middleware): browser features the site never uses, off for every page
+# and any frame. An empty list is "()", i.e. allowed nowhere.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # --- Logging -----------------------------------------------------------------------------------
 LOGGING = {

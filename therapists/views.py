@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from allauth.account.views import SignupView
+from csp.constants import NONCE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -232,7 +234,14 @@ def service_delete(request: TherapistHttpRequest, pk: int) -> HttpResponse:
 
 # --- Calendar ----------------------------------------------------------------------------
 
+# What FullCalendar 6 needs beyond the site's Content-Security-Policy, on its one page. It
+# injects its CSS as a <style> element, which it gives the nonce it finds in
+# <meta name="csp-nonce"> (calendar.html); and that CSS carries its icon font as a data: URL,
+# which Chromium loads (or refuses) as soon as the rule is added.
+FULLCALENDAR_CSP = {"style-src": [NONCE], "font-src": ["data:"]}
 
+
+@csp_update(FULLCALENDAR_CSP)
 @therapist_required
 @require_GET
 def calendar(request: TherapistHttpRequest) -> HttpResponse:

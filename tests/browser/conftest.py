@@ -7,6 +7,7 @@ violation fails the test. A failing test leaves a full-page screenshot in test-r
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,17 +62,35 @@ def viewport() -> dict[str, int]:
     return PHONE
 
 
+# Chromium reports what the Content-Security-Policy blocked on the console, e.g. "Refused to
+# apply inline style because it violates the following Content Security Policy directive: …",
+# and a Permissions-Policy it cannot read ("Error with Permissions-Policy header: …").
+POLICY_PROBLEM = re.compile(
+    r"Content Security Policy|Content-Security-Policy|Refused to|Permissions-Policy"
+)
+
+
 @pytest.fixture
 def page(browser, live_server, viewport, request) -> Iterator[object]:
+    """A fresh browser tab. After the test, any CSP violation or uncaught script error that
+    happened on any page of the journey fails it: the site must work under its own policy."""
     context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="en-US")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    console: list[str] = []
+    errors: list[str] = []
+    page.on("console", lambda msg: console.append(f"[{msg.type}] {msg.text} ({page.url})"))
+    page.on("pageerror", lambda exc: errors.append(f"{exc} ({page.url})"))
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         RESULTS.mkdir(exist_ok=True)
         page.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    if failed is not None and not failed.failed:
+        violations = [line for line in console if POLICY_PROBLEM.search(line)]
+        assert not violations, "CSP violations or policy errors:\n" + "\n".join(violations)
+        assert not errors, "uncaught errors in the page:\n" + "\n".join(errors)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -31,6 +31,8 @@ def test_a_new_client_signs_up_logs_out_and_back_in(page, transactional_db):
 
     page.get_by_role("button", name="Show menu").click()
     page.get_by_role("button", name="Log out").click()
+    # Wait for the home page: the dashboard being left has two alerts of its own.
+    expect(page).to_have_url(re.compile(r"^https?://[^/]+/$"))
     expect(page.get_by_role("alert")).to_contain_text("You have signed out.")
 
     page.goto("/accounts/login/")

@@ -219,3 +219,42 @@ def test_a_new_therapist_signs_up_and_completes_their_profile(page, transactiona
     expect(page.get_by_role("heading", level=1)).to_have_text("Robin Lee")
     expect(page.get_by_role("status").first).to_contain_text("This is a preview")
     check_a11y(page)
+
+
+def test_resetting_the_calendar_link_asks_first(page, transactional_db):
+    """The question comes from data-confirm and static/js/site.js (no inline handler: the CSP
+    would refuse one): Cancel keeps the link, OK makes a new one."""
+    therapist = factories.TherapistProfileFactory()
+    old_token = therapist.calendar_token
+    login(page, therapist.user.email, factories.PASSWORD)
+    page.goto("/therapists/me/calendar/")
+    link = page.get_by_label("Your calendar link")
+    expect(link).to_have_value(re.compile(old_token))
+    questions: list[str] = []
+
+    def answer(accept: bool):
+        def handle(dialog) -> None:
+            questions.append(dialog.message)
+            if accept:
+                dialog.accept()
+            else:
+                dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))
+    page.get_by_role("button", name="Reset link").click()
+    expect(page.get_by_role("button", name="Reset link")).to_be_visible()
+    assert questions == ["Reset the link? Calendars using the old one stop updating."]
+    page.wait_for_timeout(300)  # a submission would have been sent by now
+    therapist.refresh_from_db()
+    assert therapist.calendar_token == old_token
+
+    page.once("dialog", answer(True))
+    page.get_by_role("button", name="Reset link").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Your calendar link is new.")
+    therapist.refresh_from_db()
+    assert therapist.calendar_token != old_token
+    expect(link).to_have_value(re.compile(therapist.calendar_token))
+    assert len(questions) == 2
+    check_a11y(page)

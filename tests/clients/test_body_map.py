@@ -60,3 +60,15 @@ def test_the_read_only_map_says_in_words_what_it_shows():
 def test_the_read_only_map_with_nothing_marked_says_so():
     html = render_to_string("clients/_body_map.html", {"selected": [], "intensities": {}})
     assert "No painful areas marked." in html
+
+
+def test_the_drawing_needs_no_inline_style_so_the_csp_lets_it_render():
+    svg = str(render_svg("back", selected=["mid-back"], referred=["glute-left"], interactive=True))
+    assert "style=" not in svg
+    assert "<style" not in svg
+    # The hatch is a presentation attribute pointing at this drawing's own pattern; body-map.css
+    # makes the region's shapes inherit it. The hand cursor comes from the svg's class.
+    uid = re.search(r'<pattern id="(bm\d+)-hatch"', svg).group(1)
+    assert f'data-region="glute-left" fill="url(#{uid}-hatch)"' in svg
+    assert 'class="bm-svg bm-back bm-interactive"' in svg
+    assert "bm-interactive" not in str(render_svg("back"))
