@@ -165,9 +165,9 @@ class SlowProxy:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the app gave up waiting, as intended
 
-            do_GET = _forward  # noqa: N815
-            do_POST = _forward  # noqa: N815
-            do_DELETE = _forward  # noqa: N815
+            do_GET = _forward
+            do_POST = _forward
+            do_DELETE = _forward
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from django.urls import reverse
 
 from booking.models import Booking
