@@ -609,11 +609,16 @@ def _after_status(payment: Payment) -> None:
             _nudge("execute_refund", refund.pk)
 
 
-def payment_sync(*, payment: Payment) -> Payment:
+def payment_sync(*, payment: Payment, now: dt.datetime | None = None) -> Payment:
     """Ask Stripe what became of the payment's intent (the answer was lost, or the client
     confirmed it in the browser). A row that never reached Stripe goes back to be collected."""
     if not payment.stripe_id:
-        if payment.status == Payment.Status.PROCESSING:
+        # Claimed, but no intent was recorded: the create never reached Stripe, or its answer
+        # was lost (an unconfirmed intent takes nothing). Once the worker that claimed it must
+        # have given up, it goes back to be collected.
+        attempted = payment.attempted_at or payment.updated_at
+        now = now or timezone.now()
+        if payment.status == Payment.Status.PROCESSING and attempted < now - STALE_AFTER:
             _move(payment, Payment.Status.PENDING, message=payment.message)
         return payment
     try:
@@ -660,19 +665,26 @@ def payment_collect(*, payment_id: int) -> Payment:
         return payment
     customer = Customer.objects.filter(client=payment.booking.client).first()
     try:
-        if not payment.stripe_id:
+        if payment.stripe_id:
+            # An intent made by an earlier attempt: confirm it only if it is still waiting.
+            intent = gateway.call("retrieve", _stripe().payment_intents.retrieve, payment.stripe_id)
+            if field(intent, "status") != "requires_confirmation":
+                return payment_apply_intent(payment=payment, intent=intent)
+        else:
             created = gateway.call(
                 "charge create",
                 _stripe().payment_intents.create,
                 params={
                     "amount": payment.amount_cents,
                     "currency": payment.currency,
-                    "customer": customer.stripe_id if customer else None,
+                    **({"customer": customer.stripe_id} if customer else {}),
                     "payment_method": payment.payment_method,
                     "payment_method_types": ["card"],
                     "metadata": {"booking": str(payment.booking_id), "action": payment.action},
                 },
-                options={"idempotency_key": f"{payment.idempotency_key}-create"},
+                # Per attempt: a retry after a refused card makes a new intent, while a create
+                # whose answer was lost is replayed by Stripe within the same attempt.
+                options={"idempotency_key": f"{payment.idempotency_key}-create-{payment.attempts}"},
             )
             Payment.objects.filter(pk=payment.pk).update(stripe_id=created.id)
             payment.stripe_id = created.id
@@ -681,7 +693,7 @@ def payment_collect(*, payment_id: int) -> Payment:
             _stripe().payment_intents.confirm,
             payment.stripe_id,
             params={"off_session": True},
-            options={"idempotency_key": f"{payment.idempotency_key}-confirm"},
+            options={"idempotency_key": f"{payment.idempotency_key}-confirm-{payment.stripe_id}"},
         )
     except Declined as exc:
         _move(payment, Payment.Status.FAILED, message=exc.message)
@@ -1010,20 +1022,25 @@ def payments_reconcile(*, now: dt.datetime | None = None, limit: int = 100) -> d
     now = now or timezone.now()
     stale = now - STALE_AFTER
     counts = {"collected": 0, "synced": 0, "refunds": 0, "released": 0}
+    # First what is in doubt (an answer or a webhook lost): ask Stripe; what never reached it
+    # goes back to be collected just below.
+    unsure = Payment.objects.filter(
+        Q(status=Payment.Status.PROCESSING, updated_at__lte=stale)
+        | Q(status=Payment.Status.REQUIRES_ACTION)
+    )
+    back: list[int] = []
+    for payment in list(unsure[:limit]):
+        if payment_sync(payment=payment, now=now).status == Payment.Status.PENDING:
+            back.append(payment.pk)
+        counts["synced"] += 1
     due = Payment.objects.filter(
-        Q(status=Payment.Status.PENDING, created_at__lte=stale)
+        Q(status=Payment.Status.PENDING, updated_at__lte=stale)
+        | Q(status=Payment.Status.PENDING, pk__in=back)
         | Q(status=Payment.Status.AUTHORIZED, updated_at__lte=stale)
     ).exclude(action=Payment.Action.CARD)
     for pk in list(due.values_list("pk", flat=True)[:limit]):
         payment_collect(payment_id=pk)
         counts["collected"] += 1
-    unsure = Payment.objects.filter(
-        Q(status=Payment.Status.PROCESSING, updated_at__lte=stale)
-        | Q(status=Payment.Status.REQUIRES_ACTION)
-    )
-    for payment in list(unsure[:limit]):
-        payment_sync(payment=payment)
-        counts["synced"] += 1
     refunds = Refund.objects.filter(
         Q(status=Refund.Status.PENDING, created_at__lte=stale)
         | Q(status=Refund.Status.PROCESSING, updated_at__lte=stale)
