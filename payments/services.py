@@ -404,16 +404,6 @@ def payments_open(*, booking: Booking) -> BookingTerms | None:
     (taken after commit)."""
     if not settings.PAYMENTS_ENABLED:
         return None
-    terms = terms_for(booking.therapist)
-    agreed = BookingTerms.objects.create(
-        booking=booking,
-        mode=terms.mode,
-        price_cents=to_cents(booking.price),
-        currency=terms.currency,
-        deposit_percent=terms.deposit_percent if terms.mode == DEPOSIT else 0,
-        late_cancel_percent=terms.late_cancel_percent,
-        no_show_percent=terms.no_show_percent,
-    )
     checkout = (
         Checkout.objects.select_for_update()
         .filter(
@@ -428,16 +418,29 @@ def payments_open(*, booking: Booking) -> BookingTerms | None:
     )
     customer = Customer.objects.filter(client=booking.client).first()
     method = checkout.payment_method if checkout else (customer.payment_method if customer else "")
-    if method:
-        _new_payment(
-            booking,
-            Payment.Action.CARD,
-            amount_cents=0,
-            currency=agreed.currency,
-            payment_method=method,
-            status=Payment.Status.SUCCEEDED,
-            stripe_id=checkout.setup_intent if checkout else "",
-        )
+    if not method:
+        # Booked without a card (staff booking for a client who never saved one, the demo
+        # data): paid at the visit, as with payments off.
+        return None
+    terms = terms_for(booking.therapist)
+    agreed = BookingTerms.objects.create(
+        booking=booking,
+        mode=terms.mode,
+        price_cents=to_cents(booking.price),
+        currency=terms.currency,
+        deposit_percent=terms.deposit_percent if terms.mode == DEPOSIT else 0,
+        late_cancel_percent=terms.late_cancel_percent,
+        no_show_percent=terms.no_show_percent,
+    )
+    _new_payment(
+        booking,
+        Payment.Action.CARD,
+        amount_cents=0,
+        currency=agreed.currency,
+        payment_method=method,
+        status=Payment.Status.SUCCEEDED,
+        stripe_id=checkout.setup_intent if checkout else "",
+    )
     if checkout is not None:
         Checkout.objects.filter(pk=checkout.pk).update(
             status=Checkout.Status.USED, booking=booking, updated_at=timezone.now()

@@ -1,10 +1,10 @@
-"""Fixtures for the payments tests: one localstripe process for the session, payments switched
-on against it for each test, and a client who can book with a therapist who works all week."""
+"""Fixtures for the payments tests: a client who can book with a therapist who works all week,
+and the booking flow driven as the page's script drives it. (``localstripe`` and ``stripe_on``
+are in tests/conftest.py: the browser journeys use them too.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -19,35 +19,8 @@ from clients.models import ClientProfile
 from payments.models import PaymentPolicy
 from tests import factories
 from tests.booking.conftest import open_all_week
-from tests.payments.localstripe import WEBHOOK_SECRET, LocalStripe, start_localstripe
+from tests.payments.localstripe import LocalStripe
 from therapists.models import Service, TherapistProfile
-
-
-@pytest.fixture(scope="session")
-def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
-    server = start_localstripe(tmp_path_factory.mktemp("localstripe"))
-    yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except Exception:
-        server.process.kill()
-
-
-@pytest.fixture
-def stripe_on(settings, localstripe: LocalStripe) -> LocalStripe:
-    settings.PAYMENTS_ENABLED = True
-    settings.STRIPE_API_BASE = localstripe.url
-    settings.STRIPE_SECRET_KEY = "sk_test_localstripe"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_JS_URL = f"{localstripe.url}/js.stripe.com/v3/"
-    settings.STRIPE_TIMEOUT_SECONDS = 5
-    settings.PAYMENTS_DEFAULT_MODE = "card"
-    settings.PAYMENTS_DEFAULT_DEPOSIT_PERCENT = 20
-    settings.PAYMENTS_DEFAULT_LATE_CANCEL_PERCENT = 50
-    settings.PAYMENTS_DEFAULT_NO_SHOW_PERCENT = 100
-    return localstripe
 
 
 @dataclass
