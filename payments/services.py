@@ -1008,7 +1008,7 @@ def _apply_event(event: dict[str, Any]) -> str:
         before = payment.status
         payment_apply_intent(payment=payment, intent=obj)
         return f"payment {payment.pk}: {before} -> {payment.status}"
-    if kind in ("charge.refunded", "refund.updated", "refund.created"):
+    if kind in ("refund.created", "refund.updated", "refund.failed"):
         refund = Refund.objects.filter(stripe_id=obj.get("id", "")).first()
         if refund is not None:
             _apply_refund(refund, obj)
