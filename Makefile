@@ -21,6 +21,7 @@ run: $(STAMP)
 	@echo ""
 	@echo "  HomeKnots is starting at http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
 	@echo "  Web, Celery worker and beat run together; e-mails land in var/mail/. Ctrl-C stops all."
+	@echo "  Payments go to localstripe (a fake Stripe on :8420): pay with card 4242 4242 4242 4242."
 	@echo ""
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/honcho -f Procfile.dev start
 

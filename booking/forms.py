@@ -139,6 +139,7 @@ class VisitActionForm(forms.Form):
         ("postpone", _("Postpone until cleared")),
         ("decline", _("Decline")),
         ("cancel", _("Cancel")),
+        ("cancel_for_client", _("Cancel at the client's request")),
         ("complete", _("Mark completed")),
         ("no_show", _("No-show")),
     )

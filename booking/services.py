@@ -136,6 +136,7 @@ def _record(
     from_status: str = "",
     from_starts_at: dt.datetime | None = None,
     note: str = "",
+    by_client: bool = False,
 ) -> BookingEvent:
     """The history row of a change, then, in the same transaction, its e-mails (outbox rows)
     and the ``booking_changed`` signal for the apps above."""
@@ -161,6 +162,7 @@ def _record(
         action=action,
         previous_status=from_status,
         previous_starts_at=from_starts_at,
+        by_client=by_client,
     )
     return event
 
@@ -300,6 +302,7 @@ def _transition(
     action: str,
     reason: str = "",
     extra: dict[str, object] | None = None,
+    by_client: bool = False,
 ) -> Booking:
     """Move a booking between statuses with a conditional UPDATE: if another request changed
     it first, the count is 0 and this one is refused instead of overwriting."""
@@ -317,7 +320,14 @@ def _transition(
             _("This visit is now %(status)s; nothing was changed.")
             % {"status": str(booking.get_status_display()).lower()}
         )
-    _record(booking, actor=actor, action=action, from_status=previous, note=reason)
+    _record(
+        booking,
+        actor=actor,
+        action=action,
+        from_status=previous,
+        note=reason,
+        by_client=by_client,
+    )
     return booking
 
 
@@ -409,7 +419,9 @@ def booking_cancel(
 ) -> Booking:
     """Cancel an active booking. The client may cancel only before the cut-off, and so may
     staff acting on the client's request (``for_client``); the therapist and staff acting for
-    the business may cancel at any time. The apps above cancel the visit's reminders."""
+    the business may cancel at any time, the therapist also at the client's request (the
+    client phoned inside the cut-off: ``for_client``). The apps above cancel the visit's
+    reminders, and settle what was paid (a late cancel by the client costs a fee)."""
     now = now or timezone.now()
     role = policy.actor_role(booking, actor)
     policy.require_role(role, CLIENT, THERAPIST, STAFF)
@@ -423,6 +435,7 @@ def booking_cancel(
             to_status=Booking.Status.CANCELLED,
             action="cancelled",
             reason=reason,
+            by_client=role == CLIENT or (for_client and role in (THERAPIST, STAFF)),
         )
 
 
@@ -544,6 +557,7 @@ def booking_reschedule(
                 action="rescheduled",
                 from_status=locked.status,
                 from_starts_at=previous_start,
+                by_client=role == CLIENT or for_client,
             )
     except IntegrityError as exc:
         raise SlotUnavailable() from exc

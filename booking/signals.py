@@ -8,7 +8,10 @@ e-mail, a broker) happens after commit.
 
 Arguments: ``booking`` (as it is after the change), ``event`` (its ``BookingEvent``),
 ``action`` ("created", "confirmed", "declined", "expired", "cancelled", "rescheduled",
-"completed", "no_show"), ``previous_status``, ``previous_starts_at``.
+"completed", "no_show"), ``previous_status``, ``previous_starts_at``, ``by_client`` (the
+change was made by the client, or for them at their request: a cancellation the client asked
+for, which payments may charge a late-cancel fee for, against one the therapist or the business
+made, which refunds in full).
 """
 
 from django.dispatch import Signal

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import request_user
 from accounts.models import User
-from booking import links, policy
+from booking import checkout, links, policy
 from booking.forms import (
     CancelForm,
     ChooseServiceForm,
@@ -334,11 +334,22 @@ def review(request: HttpRequest) -> HttpResponse:
 
     unavailable_message = ""
     taken = False
+    # Payment is the registered checkout's business (booking.checkout): it may save a card or
+    # hold a deposit before the booking is made, and let it go if the booking is refused.
+    payment = checkout.current()
+    payment_panel = None
     if request.method == "POST":
         form = ConfirmForm(request.POST, needs_acknowledgement=bool(state.clearance))
         if form.is_valid():
             starts_at = form.cleaned_data["starts_at"]
             try:
+                payment.authorize(
+                    request=request,
+                    client=client,
+                    therapist=therapist,
+                    service=service,
+                    starts_at=starts_at,
+                )
                 booking = booking_create(
                     client=client,
                     therapist=therapist,
@@ -347,7 +358,12 @@ def review(request: HttpRequest) -> HttpResponse:
                     actor=user,
                     clearance_acknowledged=form.cleaned_data["acknowledge"],
                 )
+            except checkout.CheckoutActionRequired as exc:
+                payment_panel = exc.panel
+            except checkout.CheckoutRefused as exc:
+                form.add_error(None, str(exc))
             except SlotUnavailable as exc:
+                payment.release(request=request, client=client)
                 # A double click: the first request booked it for this very client.
                 mine = Booking.objects.filter(
                     client=client,
@@ -361,8 +377,10 @@ def review(request: HttpRequest) -> HttpResponse:
                 taken = True
                 picked = starts_at
             except ClearanceRequired as exc:
+                payment.release(request=request, client=client)
                 form.add_error("acknowledge", str(exc))
             except BookingRefused as exc:
+                payment.release(request=request, client=client)
                 return _refused(request, exc, here=here, service=service)
             else:
                 if booking.status == Booking.Status.PENDING:
@@ -435,6 +453,10 @@ def review(request: HttpRequest) -> HttpResponse:
             "edit_profile_url": url("clients:profile_edit", {"next": here}),
             "edit_intake_url": url("clients:intake_edit", {"next": here}),
             "when_url": when_url,
+            "payment_panel": payment_panel
+            or payment.review_panel(
+                request=request, client=client, therapist=therapist, service=service
+            ),
         },
     )
 
@@ -482,7 +504,9 @@ def _visit_context(booking: Booking) -> dict[str, Any]:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
-    return render(request, "booking/detail.html", _visit_context(booking))
+    context = _visit_context(booking)
+    context["payment_panel"] = checkout.current().visit_panel(booking=booking)
+    return render(request, "booking/detail.html", context)
 
 
 def _cancel_page(
@@ -731,6 +755,9 @@ def visit_action(request: HttpRequest, pk: int) -> HttpResponse:
         "postpone": _("Visit postponed. The client is e-mailed to book again once cleared."),
         "decline": _("Visit declined. The client has been e-mailed."),
         "cancel": _("Visit cancelled. The client has been e-mailed."),
+        "cancel_for_client": _(
+            "Visit cancelled at the client's request. The client has been e-mailed."
+        ),
         "complete": _("Visit marked completed. The client's aftercare reminders are scheduled."),
         "no_show": _("Visit marked as a no-show."),
     }
@@ -745,6 +772,8 @@ def visit_action(request: HttpRequest, pk: int) -> HttpResponse:
             booking_decline(booking=booking, actor=user, reason=reason)
         elif action == "cancel":
             booking_cancel(booking=booking, actor=user, reason=reason)
+        elif action == "cancel_for_client":
+            booking_cancel(booking=booking, actor=user, reason=reason, for_client=True)
         elif action == "complete":
             booking_complete(booking=booking, actor=user)
         else:

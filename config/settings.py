@@ -72,6 +72,7 @@ LOCAL_APPS = [
     "clients",
     "booking",
     "aftercare",
+    "payments",
     "portal",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
+    "payments.middleware.StripeContentSecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -322,6 +324,55 @@ CARE_LONG_GAP_WEEKS = env.int("CARE_LONG_GAP_WEEKS", default=6)
 # try again" (PostgreSQL's lock_timeout; SQLite waits up to its own busy timeout).
 BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
 
+# --- Payments (Stripe; docs/payments.md) -------------------------------------------------------
+# Off in tests unless a test turns it on (tests/payments start a real localstripe for those);
+# on everywhere else. PAYMENTS_ENABLED=0 takes no payment: pages say "pay your therapist at the
+# visit".
+PAYMENTS_ENABLED = env.bool("PAYMENTS_ENABLED", default=not TESTING)
+# The local fake Stripe that `make run` starts (localstripe, a dev dependency). Production sets
+# the real keys and leaves STRIPE_API_BASE empty (Stripe's own API and Stripe.js).
+LOCALSTRIPE_URL = env.str("LOCALSTRIPE_URL", default="http://127.0.0.1:8420").rstrip("/")
+_local_stripe = DEBUG or TESTING
+STRIPE_API_BASE = env.str(
+    "STRIPE_API_BASE", default=LOCALSTRIPE_URL if _local_stripe else ""
+).rstrip("/")
+STRIPE_SECRET_KEY = env.str(
+    "STRIPE_SECRET_KEY", default="sk_test_localstripe" if _local_stripe else ""
+)
+STRIPE_PUBLISHABLE_KEY = env.str(
+    "STRIPE_PUBLISHABLE_KEY", default="pk_test_localstripe" if _local_stripe else ""
+)
+STRIPE_WEBHOOK_SECRET = env.str(
+    "STRIPE_WEBHOOK_SECRET", default="whsec_localstripe" if _local_stripe else ""
+)
+if PAYMENTS_ENABLED and not (
+    STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET
+):
+    raise ImproperlyConfigured(
+        "Payments are on but STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET "
+        "is not set. Set all three from your Stripe dashboard (README, Production), or "
+        "PAYMENTS_ENABLED=0 to take payment at the visit."
+    )
+# Stripe.js is served by localstripe (a fake card form) when the API is localstripe, and by
+# Stripe itself otherwise; the CSP below allows exactly its origin.
+STRIPE_JS_URL = env.str(
+    "STRIPE_JS_URL",
+    default=f"{STRIPE_API_BASE}/js.stripe.com/v3/"
+    if STRIPE_API_BASE
+    else "https://js.stripe.com/v3/",
+)
+# Every call to Stripe gives up after this many seconds (connect and read): a Stripe outage
+# costs a page a few seconds and a clear message, never a hang.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=5.0)
+# Stripe remembers idempotency keys for a day per account: a prefix of this installation's own
+# keeps two databases that share a Stripe test account from replaying each other's answers.
+PAYMENTS_IDEMPOTENCY_PREFIX = env.str("PAYMENTS_IDEMPOTENCY_PREFIX", default="homeknots")
+PAYMENTS_CURRENCY = env.str("PAYMENTS_CURRENCY", default="usd").lower()
+# Site defaults; each therapist may set their own (payments.models.PaymentPolicy).
+PAYMENTS_DEFAULT_MODE = env.str("PAYMENTS_DEFAULT_MODE", default="card")  # "card" or "deposit"
+PAYMENTS_DEFAULT_DEPOSIT_PERCENT = env.int("PAYMENTS_DEFAULT_DEPOSIT_PERCENT", default=20)
+PAYMENTS_DEFAULT_LATE_CANCEL_PERCENT = env.int("PAYMENTS_DEFAULT_LATE_CANCEL_PERCENT", default=50)
+PAYMENTS_DEFAULT_NO_SHOW_PERCENT = env.int("PAYMENTS_DEFAULT_NO_SHOW_PERCENT", default=100)
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -359,6 +410,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+# With payments on, payments.middleware adds Stripe.js's origins (localstripe's in
+# development) for script, frame and connect: nothing else from outside the site.
 # Permissions-Policy (core.middleware): browser features the site never uses, off for every page
 # and any frame. An empty list is "()", i.e. allowed nowhere.
 PERMISSIONS_POLICY: dict[str, list[str]] = {
@@ -401,7 +454,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # The stripe library logs every request at INFO; its warnings and ours are enough.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }
 
 if TESTING:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("booking.urls")),
     path("", include("aftercare.urls")),
+    path("", include("payments.urls")),
 ]
 
 if settings.DEBUG:

@@ -36,6 +36,7 @@ from clients.care_flags import care_flags
 from clients.models import IntakeAccessLog
 from clients.selectors import intake_changes, intake_current, intake_previous, pain_areas_sorted
 from core.zones import viewer_zone
+from payments import selectors as payment_selectors
 from therapists import selectors as therapist_selectors
 from therapists.decorators import TherapistHttpRequest, therapist_required
 from therapists.forms import DirectoryFilterForm
@@ -157,6 +158,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
             "is_preview": not therapist.is_approved,
             "is_owner": request.user.is_authenticated and therapist.user_id == request.user.pk,
             "viewer_tz": str(zone),
+            "payment_terms": payment_selectors.therapist_terms_text(therapist=therapist),
         },
     )
 
@@ -299,7 +301,12 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
                 ("no_show", _("Client was not there"), "outline-secondary"),
             ]
         else:
-            actions = [("cancel", _("Cancel visit"), "outline-danger")]
+            actions = [
+                ("cancel", _("Cancel visit"), "outline-danger"),
+                # The client phoned to cancel: the client's cancellation (a late-cancel fee
+                # inside the cut-off), not the therapist's (refunded in full).
+                ("cancel_for_client", _("Cancel at the client's request"), "outline-danger"),
+            ]
     return render(
         request,
         "therapists/visit.html",
@@ -310,6 +317,7 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
             "ac": aftercare_selectors.visit_aftercare(booking=booking, user=user, now=now),
             "contact": _contact(user, booking),
             "before_treating": BEFORE_TREATING,
+            "money": payment_selectors.booking_money(booking=booking),
             **_intake_context(user, booking),
         },
     )

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from tests import factories
+from tests.payments.localstripe import WEBHOOK_SECRET, LocalStripe, start_localstripe
 
 
 @pytest.fixture(autouse=True)
@@ -153,3 +156,34 @@ def _empty_cache():
     # Each test starts with an empty cache: cached free times, throttling counters and
     # one-time codes from another test (whose rows were rolled back) never leak in.
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """A real localstripe process (the fake Stripe server, a dev dependency) on a free port,
+    for the whole session: no service to install, the same in `make test` and CI."""
+    server = start_localstripe(tmp_path_factory.mktemp("localstripe"))
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except Exception:
+        server.process.kill()
+
+
+@pytest.fixture
+def stripe_on(settings, localstripe: LocalStripe) -> LocalStripe:
+    """Payments switched on (they are off in tests by default) against localstripe, with the
+    site's default terms."""
+    settings.PAYMENTS_ENABLED = True
+    settings.STRIPE_API_BASE = localstripe.url
+    settings.STRIPE_SECRET_KEY = "sk_test_localstripe"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_JS_URL = f"{localstripe.url}/js.stripe.com/v3/"
+    settings.STRIPE_TIMEOUT_SECONDS = 5
+    settings.PAYMENTS_DEFAULT_MODE = "card"
+    settings.PAYMENTS_DEFAULT_DEPOSIT_PERCENT = 20
+    settings.PAYMENTS_DEFAULT_LATE_CANCEL_PERCENT = 50
+    settings.PAYMENTS_DEFAULT_NO_SHOW_PERCENT = 100
+    return localstripe

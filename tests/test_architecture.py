@@ -1,8 +1,9 @@
 """The app layers, checked on every run of the suite (CI also runs lint-imports on its own).
 
-``core`` < ``accounts`` < ``therapists`` | ``clients`` < ``booking`` < ``aftercare`` <
-``portal``: an app imports only apps below it (pyproject.toml, [tool.importlinter]), and no
-function hides an import of another app in its body to dodge that check.
+``core`` < ``accounts`` < ``therapists`` | ``clients`` < ``booking`` <
+``aftercare`` | ``payments`` < ``portal``: an app imports only apps below it (pyproject.toml,
+[tool.importlinter]), and no function hides an import of another app in its body to dodge that
+check.
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "accounts", "therapists", "clients", "booking", "aftercare", "portal", "config")
+APPS = (
+    "core",
+    "accounts",
+    "therapists",
+    "clients",
+    "booking",
+    "aftercare",
+    "payments",
+    "portal",
+    "config",
+)
 
 
 def test_the_layers_contract_is_kept():

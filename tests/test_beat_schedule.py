@@ -20,8 +20,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _migrated_schedule():
     from django.apps import apps
 
-    migration = importlib.import_module("core.migrations.0002_beat_schedule")
-    migration.install(apps, None)
+    for name in (
+        "core.migrations.0002_beat_schedule",
+        "payments.migrations.0002_reconcile_schedule",
+    ):
+        importlib.import_module(name).install(apps, None)
 
 
 def test_every_periodic_task_is_scheduled_in_the_database():
@@ -29,6 +32,10 @@ def test_every_periodic_task_is_scheduled_in_the_database():
     assert every["dispatch-outbox"] == ("core.tasks.dispatch_outbox", dt.timedelta(minutes=1))
     assert every["dispatch-due-reminders"][1] == dt.timedelta(minutes=1)
     assert every["nudge-for-notes"][1] == dt.timedelta(hours=1)
+    assert every["reconcile-payments"] == (
+        "payments.tasks.reconcile_payments",
+        dt.timedelta(minutes=5),
+    )
 
 
 def test_an_admin_edit_survives_beat_starting_again():

@@ -101,7 +101,8 @@ PAGES = [
     ("profile", None, lambda w: w.setup.therapist.get_absolute_url(), {}),
     ("login", None, lambda w: reverse("account_login"), {}),
     ("signup", None, lambda w: reverse("account_signup"), {}),
-    ("admin login", None, lambda w: reverse("admin:login"), {}),
+    # Admin signs in through the site's own login (throttled, two-factor): this is the page.
+    ("admin login", None, lambda w: reverse("account_login") + "?next=/admin/", {}),
     ("client dashboard", "client", lambda w: reverse("dashboard"), {}),
     ("intake form", "client", lambda w: reverse("clients:intake_edit"), {}),
     ("booking: what", "client", lambda w: reverse("booking:start"), {}),
@@ -288,3 +289,27 @@ def test_the_scan_catches_what_it_is_meant_to():
         "Someone = one, once = done",
     ):
         assert not forbidden_markup(fine), fine
+
+
+def test_with_payments_on_only_stripes_origins_are_added(client, settings, db):
+    settings.PAYMENTS_ENABLED = True
+    settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
+    settings.STRIPE_API_BASE = ""
+    directives = csp_directives(client.get("/").headers["Content-Security-Policy"])
+    assert directives["script-src"] == ["'self'", "https://js.stripe.com"]
+    assert set(directives["frame-src"]) == {
+        "'self'",
+        "https://js.stripe.com",
+        "https://hooks.stripe.com",
+    }
+    assert set(directives["connect-src"]) == {
+        "'self'",
+        "https://js.stripe.com",
+        "https://api.stripe.com",
+    }
+    assert directives["style-src"] == ["'self'"]
+
+    settings.PAYMENTS_ENABLED = False
+    directives = csp_directives(client.get("/").headers["Content-Security-Policy"])
+    assert directives["script-src"] == ["'self'"]
+    assert "frame-src" not in directives

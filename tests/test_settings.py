@@ -8,6 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# What a production deploy sets for payments (README, Production); made-up values.
+STRIPE_KEYS = {
+    "STRIPE_SECRET_KEY": "sk_live_made_up",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_made_up",
+    "STRIPE_WEBHOOK_SECRET": "whsec_made_up",
+}
 
 
 def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
@@ -79,6 +85,19 @@ def test_it_reads_database_and_broker_from_the_environment():
     assert values["tz"] == "Europe/London"
 
 
+def test_it_refuses_to_start_without_stripe_keys_unless_payments_are_off():
+    production = {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "EMAIL_URL": "smtp+tls://user:pw@mail.example:587",
+    }
+    refused = _settings_in_subprocess(**production)
+    assert refused.returncode != 0
+    assert "STRIPE_SECRET_KEY" in refused.stderr
+    assert _settings_in_subprocess(**production, PAYMENTS_ENABLED="0").returncode == 0
+    assert _settings_in_subprocess(**production, **STRIPE_KEYS).returncode == 0
+
+
 @pytest.mark.parametrize("debug", ["0"])
 def test_deploy_checks_pass_with_production_settings(debug):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
@@ -87,6 +106,7 @@ def test_deploy_checks_pass_with_production_settings(debug):
         DJANGO_SECRET_KEY="k" * 30 + "-production-secret-" + "z" * 20,
         EMAIL_URL="smtp+tls://user:pw@mail.example:587",
         DJANGO_ALLOWED_HOSTS="homeknots.example",
+        **STRIPE_KEYS,
         CACHE_URL="redis://127.0.0.1:6379/1",
     )
     result = subprocess.run(
@@ -111,6 +131,7 @@ def test_production_refuses_a_per_process_cache():
         DJANGO_SECRET_KEY="k" * 30 + "-production-secret-" + "z" * 20,
         EMAIL_URL="smtp+tls://user:pw@mail.example:587",
         DJANGO_ALLOWED_HOSTS="homeknots.example",
+        **STRIPE_KEYS,
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
