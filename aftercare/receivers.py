@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from booking.models import Booking
+from therapists.availability import availability_changed
 
 from .models import Reminder
 from .services import aftercare_plan_create, reminders_cancel_for_booking, visit_tomorrow_schedule
@@ -28,3 +29,8 @@ def on_booking_changed(*, booking: Booking, action: str, **kwargs: Any) -> None:
             # … and the safety part of aftercare as soon as the visit is confirmed, so it does
             # not depend on anyone marking the visit completed.
             aftercare_plan_create(booking=booking, kinds=Reminder.AFTERCARE_SAFETY_KINDS)
+
+
+def on_feedback_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # A therapist's public profile shows their rating and approved comments.
+    availability_changed(therapist_id=instance.therapist_id)

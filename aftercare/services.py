@@ -35,6 +35,7 @@ from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
 from clients.services import intake_create
 from core import outbox
+from therapists.availability import availability_changed
 from therapists.models import Service, TherapistProfile
 
 from .dispatch import DispatchResult, reminders_dispatch_due
@@ -543,6 +544,7 @@ def feedback_comment_moderate(*, feedback: Feedback, approve: bool) -> None:
     status = Feedback.Moderation.APPROVED if approve else Feedback.Moderation.REJECTED
     Feedback.objects.filter(pk=feedback.pk).update(comment_status=status)
     feedback.comment_status = status
+    availability_changed(therapist_id=feedback.therapist_id)  # the profile shows comments
 
 
 # --- Series of visits -------------------------------------------------------------------------

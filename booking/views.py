@@ -14,9 +14,11 @@ list.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, TypedDict
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -76,6 +78,7 @@ from booking.templatetags.booking_tags import slot_value
 from booking.wording import POSTPONED_UNTIL_CLEARED, PREPARE_AT_HOME, policy_text
 from clients.models import ClientProfile
 from clients.selectors import client_profile_for
+from core import pagecache
 from core.http import HtmxHttpRequest
 from core.timefmt import TIME_FORMAT, local_label
 from core.zones import zone_for
@@ -795,7 +798,7 @@ def _api_error(message: str, status: int) -> JsonResponse:
 
 
 @require_GET
-def api_slots(request: HttpRequest, pk: int) -> JsonResponse:
+def api_slots(request: HttpRequest, pk: int) -> HttpResponse:
     """``/api/therapists/<id>/slots?service=<id>&start=YYYY-MM-DD&days=N``: the bookable start
     times, ISO 8601 in the therapist's zone with its offset. ``start`` defaults to today and
     ``days`` to 7 (at most 31)."""
@@ -837,13 +840,27 @@ def api_slots(request: HttpRequest, pk: int) -> JsonResponse:
             _("days must be a whole number from 1 to %(max)s.") % {"max": API_MAX_DAYS}, 400
         )
     days = min(days, API_MAX_DAYS)
+    now = timezone.now()
+    # A visitor without a session gets the same answer as every other one: the response is
+    # kept until its first time stops being bookable or the therapist's calendar changes.
+    shared = pagecache.servable(request)
+    key = pagecache.key("slots", service.pk, therapist.availability_version, start_date, days)
+    if shared and (body := pagecache.get(key, now=now)) is not None:
+        return HttpResponse(body, content_type="application/json")
     slots = available_slots(
         therapist=therapist,
         service=service,
         start_date=start_date,
         days=days,
-        client=_client_for(request.user),
+        client=None if shared else _client_for(request.user),
+        now=now,
         rows_read_now=True,
     )
     tz = therapist.tz
-    return JsonResponse([s.astimezone(tz).isoformat() for s in slots], safe=False)
+    body = json.dumps([s.astimezone(tz).isoformat() for s in slots]).encode()
+    # Past the horizon new times appear as the clock moves on: those answers are not kept.
+    horizon = (now + dt.timedelta(weeks=settings.BOOKING_HORIZON_WEEKS)).date()
+    if shared and start_date.toordinal() + days < horizon.toordinal():
+        notice = dt.timedelta(hours=therapist.min_notice_hours)
+        pagecache.put(key, body, now=now, expires=[slots[0] - notice] if slots else [])
+    return HttpResponse(body, content_type="application/json")

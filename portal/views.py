@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -35,7 +36,8 @@ from booking.wording import BEFORE_TREATING
 from clients.care_flags import care_flags
 from clients.models import IntakeAccessLog
 from clients.selectors import intake_changes, intake_current, intake_previous, pain_areas_sorted
-from core.zones import viewer_zone
+from core import pagecache
+from core.zones import viewer_zone, zone_for
 from payments import selectors as payment_selectors
 from therapists import selectors as therapist_selectors
 from therapists.decorators import TherapistHttpRequest, therapist_required
@@ -76,20 +78,37 @@ def _book_url(therapist: TherapistProfile, service: Service, slot: dt.datetime) 
     return f"{reverse('booking:start')}?{query}"
 
 
-def _free_slots(services: list[Service], days: int = 14) -> dict[int, list[dt.datetime]]:
+def _free_slots(
+    services: list[Service], now: dt.datetime, days: int = 14
+) -> dict[int, list[dt.datetime]]:
     """Free start times for many services at once: a fixed number of queries for the page."""
     if not services:
         return {}
-    now = timezone.now()
     return booking_selectors.slots_for_services(
         services=services, start_date=now.date(), days=days, now=now, rows_read_now=True
     )
+
+
+def _listing_key(kind: str, fingerprint: list[tuple[Any, ...]], *parts: object) -> str:
+    """A cached listing's key: its own parts, every listed therapist's version and the
+    local date in each of their zones and the site's (free times run from "today")."""
+    now = timezone.now()
+    zones = sorted({row[2] for row in fingerprint} | {settings.TIME_ZONE})
+    dates = [timezone.localdate(now, zone_for(z)).isoformat() for z in zones]
+    return pagecache.key(kind, *parts, [row[:2] for row in fingerprint], dates)
 
 
 @require_GET
 def directory(request: HttpRequest) -> HttpResponse:
     modality = request.GET.get("modality", "").strip()
     postcode = request.GET.get("postcode", "").strip()[:16]
+    now = timezone.now()
+    shared = pagecache.servable(request)
+    if shared:
+        fingerprint = therapist_selectors.listing_fingerprint(modality_slug=modality)
+        key = _listing_key("directory", fingerprint, modality, postcode, request.GET.get("page"))
+        if (body := pagecache.get(key, now=now)) is not None:
+            return HttpResponse(body)
     result = therapist_selectors.therapist_directory(modality_slug=modality, postcode=postcode)
     form = DirectoryFilterForm(
         initial={"modality": result.modality.slug if result.modality else "", "postcode": postcode},
@@ -103,13 +122,16 @@ def directory(request: HttpRequest) -> HttpResponse:
             service = entry.services[0]
             service.therapist = entry.therapist
             first_services.append(service)
-    free = _free_slots(first_services)
+    free = _free_slots(first_services, now)
+    expires = []
     for entry in page.object_list:
         slots = free.get(entry.services[0].pk, []) if entry.services else []
         entry.next_slot = slots[0] if slots else None
+        if entry.next_slot is not None:  # shown until it stops being bookable
+            expires.append(entry.next_slot - dt.timedelta(hours=entry.therapist.min_notice_hours))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    response = render(
         request,
         "therapists/directory.html",
         {
@@ -118,12 +140,23 @@ def directory(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "viewer_tz": str(viewer_zone(request.user)),
+            "shared_page": shared,
         },
     )
+    if shared:
+        pagecache.put(key, response.content, now=now, expires=expires)
+    return response
 
 
 @require_GET
 def profile(request: HttpRequest, slug: str) -> HttpResponse:
+    now = timezone.now()
+    shared = pagecache.servable(request)
+    if shared:
+        fingerprint = therapist_selectors.listing_fingerprint(slug=slug)
+        key = _listing_key("profile", fingerprint, slug)
+        if fingerprint and (body := pagecache.get(key, now=now)) is not None:
+            return HttpResponse(body)
     therapist = therapist_selectors.therapist_for_viewer(
         slug=slug,
         user=request.user,
@@ -135,7 +168,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
     services_offered = list(therapist.active_services)
     for service in services_offered:
         service.therapist = therapist
-    free = _free_slots(services_offered)
+    free = _free_slots(services_offered, now)
     offers = [
         (
             service,
@@ -148,7 +181,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
         )
         for service in services_offered
     ]
-    return render(
+    response = render(
         request,
         "therapists/profile.html",
         {
@@ -159,8 +192,14 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
             "is_owner": request.user.is_authenticated and therapist.user_id == request.user.pk,
             "viewer_tz": str(zone),
             "payment_terms": payment_selectors.therapist_terms_text(therapist=therapist),
+            "shared_page": shared,
         },
     )
+    if shared and therapist.is_approved:
+        notice = dt.timedelta(hours=therapist.min_notice_hours)
+        shown = [slot for _, slots in offers for slot, _ in slots]
+        pagecache.put(key, response.content, now=now, expires=[s - notice for s in shown])
+    return response
 
 
 # --- The therapist's calendar and feed ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""When a therapist's free times (or what a directory card shows) may have changed.
+"""When a therapist's free times, or anything their public listing shows, may have changed.
 
 Free times are cached (``booking.availability``) under the therapist's
 ``availability_version``. The version is a column of the therapist's row, so the web workers
@@ -9,7 +9,12 @@ process has. It is bumped:
   (profile, services, weekly hours, extra hours, time off, modalities), from any entry point:
   the therapist's pages, admin, a shell;
 - by ``availability_changed`` called from services that write with ``update()`` or
-  ``bulk_create()`` (which send no signals): the booking services and the weekly hours.
+  ``bulk_create()`` (which send no signals): the booking services and the weekly hours;
+- by the apps above for what the profile shows of theirs: feedback and its moderation
+  (aftercare), payment terms (payments).
+
+Kept pages for anonymous visitors (``core.pagecache``: directory, profile, slots API) are
+keyed by the versions of the therapists they show, so the same bump renews them.
 
 The bump is an UPDATE in the transaction of the change, so it commits or rolls back with it.
 """

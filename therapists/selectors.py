@@ -386,6 +386,25 @@ def therapist_directory(*, modality_slug: str = "", postcode: str = "") -> Direc
     return result
 
 
+def listing_fingerprint(*, modality_slug: str = "", slug: str = "") -> list[tuple[Any, ...]]:
+    """What the cached directory or profile depends on, in one small query: the id, version
+    (``therapists.availability``) and zone of every approved therapist it may show (all of a
+    modality's, or the one at ``slug``). Joining or leaving the list, or any change to one of
+    them, changes the fingerprint."""
+    qs = approved_therapists()
+    if slug:
+        qs = qs.filter(slug=slug)
+    if modality_slug:
+        qs = qs.filter(
+            Exists(
+                Service.objects.filter(
+                    therapist=OuterRef("pk"), modality__slug=modality_slug, is_active=True
+                )
+            )
+        )
+    return list(qs.order_by("pk").values_list("pk", "availability_version", "time_zone"))
+
+
 def first_slot_per_day(
     slots: Sequence[dt.datetime], *, tz: dt.tzinfo, days: int = 3
 ) -> list[dt.datetime]:
