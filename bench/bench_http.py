@@ -92,6 +92,12 @@ def server_env(database_url: str, var: Path) -> dict[str, str]:
         "CELERY_BROKER_URL": f"filesystem://{var}/broker",
         "DJANGO_MEDIA_ROOT": str(var / "media"),
         "PYTHONPATH": str(ROOT),
+        # Payments on, as in production (the pages show each therapist's terms); no page
+        # measured here talks to Stripe.
+        "PAYMENTS_ENABLED": "1",
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
     }
     env.setdefault("CACHE_URL", "locmemcache://")
     return env
