@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Exists, FloatField, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from booking import availability
 from booking.models import Booking
 from booking.policy import BookingRefused, check_can_book, client_in_area
@@ -25,6 +25,7 @@ from booking.slots import SlotRequest, TravelPolicy, Visit, iter_slots
 from clients.care_flags import CLEARANCE, CareFlag, VisitHistory, care_flags
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
+from core import sql
 from core.geo import Point, distance_km, lookup_postcode
 from core.zones import zone_for
 from therapists.models import (
@@ -32,7 +33,14 @@ from therapists.models import (
     Service,
     TherapistProfile,
 )
-from therapists.selectors import WorkingTime, local_day_bounds, working_intervals, working_time
+from therapists.selectors import (
+    WorkingTime,
+    local_day_bounds,
+    working_intervals,
+    working_time,
+    working_time_add,
+    working_time_statement,
+)
 
 
 def active_bookings() -> QuerySet[Booking]:
@@ -62,47 +70,68 @@ def _load_calendars(
     # needed from a visit late the evening before.
     window_start = datetime.combine(start_date - timedelta(days=2), time(), tzinfo=UTC)
     window_end = datetime.combine(start_date + timedelta(days=days + 2), time(), tzinfo=UTC)
-    cal = _Calendars(
-        working=working_time(
-            therapist_ids=therapist_ids,
-            first_date=start_date - timedelta(days=1),
-            last_date=start_date + timedelta(days=days + 1),
-            window=(window_start, window_end),
-        ),
-        visits={pk: [] for pk in therapist_ids},
+    ids = list(therapist_ids)
+    cal = _Calendars(working={pk: WorkingTime() for pk in ids}, visits={pk: [] for pk in ids})
+    # One round trip, hand-written (core.sql): the working time (hours, extra hours, time
+    # off) and, appended, the active bookings of these therapists and of the client. For
+    # "first available" over hundreds of therapists, building the ORM's statements and
+    # running its per-value converters cost more than the queries themselves.
+    working, params = working_time_statement(
+        therapist_ids=ids,
+        first_date=start_date - timedelta(days=1),
+        last_date=start_date + timedelta(days=days + 1),
+        window=(window_start, window_end),
     )
-    whose = Q(therapist_id__in=therapist_ids)
+    statuses = [str(status) for status in Booking.ACTIVE_STATUSES]
+    whose = f"therapist_id IN ({sql.marks(ids)})"
+    params += sql.in_params(ids)
     if client is not None:
-        whose |= Q(client_id=client.pk)  # the client's own visits, in the same query
-    bookings = active_bookings().filter(whose, starts_at__lt=window_end, ends_at__gt=window_start)
-    if exclude_booking is not None:
-        bookings = bookings.exclude(pk=exclude_booking.pk)
+        whose += " OR client_id = %s"  # the client's own visits, in the same statement
+        params.append(client.pk)
+    statement = f"""{working}
+        UNION ALL
+        SELECT 3, therapist_id, client_id, CAST(starts_at AS TEXT), CAST(ends_at AS TEXT),
+               NULL, CAST(latitude AS TEXT) || ' ' || CAST(longitude AS TEXT)
+          FROM {Booking._meta.db_table}
+         WHERE ({whose}) AND status IN ({sql.marks(statuses)})
+           AND starts_at < %s AND ends_at > %s AND id <> %s
+    """
+    params += [
+        *statuses,
+        sql.moment(window_end),
+        sql.moment(window_start),
+        exclude_booking.pk if exclude_booking is not None else 0,
+    ]
     client_id = client.pk if client is not None else None
-    # Times as text and coordinates as floats: thousands of rows for "first available", and
-    # Django's per-value converters (a regex per datetime on SQLite, a Decimal per
-    # coordinate) cost more than the query; fromisoformat is C.
-    rows = bookings.order_by().values_list(
-        "therapist_id",
-        "client_id",
-        Cast("starts_at", CharField()),
-        Cast("ends_at", CharField()),
-        Cast("latitude", FloatField()),
-        Cast("longitude", FloatField()),
-    )
-    for therapist_id, owner_id, raw_start, raw_end, lat, lng in rows:
-        starts_at, ends_at = _utc(raw_start), _utc(raw_end)
+    for row in sql.rows(statement, params):
+        if working_time_add(cal.working, row):
+            continue
+        _, therapist_id, owner_id, raw_start, raw_end, _, where = row
+        starts_at, ends_at = sql.utc(raw_start), sql.utc(raw_end)
         if therapist_id in cal.visits:
-            point = Point(lat, lng) if lat is not None and lng is not None else None
+            point = Point(*map(float, where.split())) if where else None
             cal.visits[therapist_id].append(Visit(starts_at, ends_at, point))
         if owner_id == client_id:
             cal.client_busy.append((starts_at, ends_at))
     return cal
 
 
-def _utc(text: str) -> datetime:
-    """A timestamp the database wrote as text: SQLite's naive UTC, PostgreSQL's with +00."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def slots_api_lookup(*, therapist_id: int, service_id: int) -> tuple[int, str, int] | None:
+    """(version, time zone, notice hours) when ``service_id`` is an active service of the
+    approved therapist ``therapist_id``, else None. One hand-written statement: it is all a
+    kept answer of the slots API costs (``core.pagecache``)."""
+    if not (0 < therapist_id < 2**63 and 0 < service_id < 2**63):
+        return None
+    statement = f"""
+        SELECT t.availability_version, t.time_zone, t.min_notice_hours
+          FROM {Service._meta.db_table} s JOIN {TherapistProfile._meta.db_table} t
+            ON t.id = s.therapist_id
+         WHERE s.id = %s AND t.id = %s AND s.is_active = %s AND t.approval = %s
+    """
+    found = sql.rows(
+        statement, [service_id, therapist_id, True, TherapistProfile.Approval.APPROVED.value]
+    )
+    return (found[0][0], found[0][1], found[0][2]) if found else None
 
 
 def _iter_free(
@@ -539,17 +568,41 @@ def calendar_events(
         return value.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
 
     events: list[dict[str, Any]] = []
-    for booking in therapist_bookings(
-        therapist=therapist, start=start, end=end, statuses=CALENDAR_STATUSES
+    # Hand-written (core.sql): the calendar asks for this on every view change, and the
+    # ORM's statement with four joins cost more to build than to run.
+    statuses = [str(status) for status in CALENDAR_STATUSES]
+    tables = {
+        "booking": Booking._meta.db_table,
+        "client": ClientProfile._meta.db_table,
+        "user": User._meta.db_table,
+        "service": Service._meta.db_table,
+        "modality": Modality._meta.db_table,
+    }
+    statement = f"""
+        SELECT b.id, b.status, CAST(b.starts_at AS TEXT), CAST(b.ends_at AS TEXT),
+               u.first_name, s.name, m.name, s.duration_minutes
+          FROM {tables["booking"]} b
+          JOIN {tables["client"]} c ON c.id = b.client_id
+          JOIN {tables["user"]} u ON u.id = c.user_id
+          JOIN {tables["service"]} s ON s.id = b.service_id
+          JOIN {tables["modality"]} m ON m.id = s.modality_id
+         WHERE b.therapist_id = %s AND b.status IN ({sql.marks(statuses)})
+           AND b.starts_at < %s AND b.ends_at > %s
+         ORDER BY b.starts_at
+    """
+    params = [therapist.pk, *statuses, sql.moment(end), sql.moment(start)]
+    visit_url = reverse("therapists:visit", kwargs={"pk": 0}).removesuffix("0/")
+    for pk, status, raw_start, raw_end, first_name, name, modality, minutes in sql.rows(
+        statement, params
     ):
-        status = booking.status
+        service = Service.label(name=name, modality_name=modality, duration_minutes=minutes)
         events.append(
             {
-                "id": f"booking-{booking.pk}",
-                "title": f"{booking.client.user.first_name or _('Client')} · {booking.service}",
-                "start": local(booking.starts_at),
-                "end": local(booking.ends_at),
-                "url": reverse("therapists:visit", kwargs={"pk": booking.pk}),
+                "id": f"booking-{pk}",
+                "title": f"{first_name or _('Client')} · {service}",
+                "start": local(sql.utc(raw_start)),
+                "end": local(sql.utc(raw_end)),
+                "url": f"{visit_url}{pk}/",
                 "classNames": ["hk-booking", f"hk-booking-{status}"],
                 "extendedProps": {
                     "kind": "booking",

@@ -57,6 +57,7 @@ from booking.selectors import (
     bookable_therapists,
     booking_review,
     earliest_slots,
+    slots_api_lookup,
 )
 from booking.services import (
     BookingRefused,
@@ -803,21 +804,10 @@ def api_slots(request: HttpRequest, pk: int) -> HttpResponse:
     times, ISO 8601 in the therapist's zone with its offset. ``start`` defaults to today and
     ``days`` to 7 (at most 31)."""
     service_id = to_int(request.GET.get("service"))
-    # One query for the therapist and the service: on this page building SQL costs more
-    # than running it. The error path asks again to say which of the two is wrong.
-    service = (
-        Service.objects.select_related("therapist")
-        .filter(
-            pk=service_id,
-            therapist_id=pk,
-            is_active=True,
-            therapist__approval=TherapistProfile.Approval.APPROVED,
-        )
-        .first()
-        if service_id is not None
-        else None
+    found = (
+        slots_api_lookup(therapist_id=pk, service_id=service_id) if service_id is not None else None
     )
-    if service is None:
+    if found is None:  # say which of the two is wrong
         if not TherapistProfile.objects.filter(
             pk=pk, approval=TherapistProfile.Approval.APPROVED
         ).exists():
@@ -825,14 +815,16 @@ def api_slots(request: HttpRequest, pk: int) -> HttpResponse:
         if service_id is None:
             return _api_error(_("Give service=<id>, one of this therapist's services."), 400)
         return _api_error(_("This therapist does not offer a service with that id."), 400)
-    therapist = service.therapist
+    assert service_id is not None  # found says so
+    version, zone_name, _notice = found
+    tz = zone_for(zone_name)
     raw_start = request.GET.get("start")
     if raw_start:
         start_date = to_date(raw_start)
         if start_date is None:
             return _api_error(_("start must be a date written YYYY-MM-DD."), 400)
     else:
-        start_date = timezone.localtime(timezone.now(), therapist.tz).date()
+        start_date = timezone.localtime(timezone.now(), tz).date()
     raw_days = request.GET.get("days")
     days = 7 if raw_days in (None, "") else to_int(raw_days)
     if days is None or days < 1:
@@ -844,9 +836,11 @@ def api_slots(request: HttpRequest, pk: int) -> HttpResponse:
     # A visitor without a session gets the same answer as every other one: the response is
     # kept until its first time stops being bookable or the therapist's calendar changes.
     shared = pagecache.servable(request)
-    key = pagecache.key("slots", service.pk, therapist.availability_version, start_date, days)
+    key = pagecache.key("slots", service_id, version, start_date, days)
     if shared and (body := pagecache.get(key, now=now)) is not None:
         return HttpResponse(body, content_type="application/json")
+    service = Service.objects.select_related("therapist").get(pk=service_id)
+    therapist = service.therapist
     slots = available_slots(
         therapist=therapist,
         service=service,
@@ -856,7 +850,6 @@ def api_slots(request: HttpRequest, pk: int) -> HttpResponse:
         now=now,
         rows_read_now=True,
     )
-    tz = therapist.tz
     body = json.dumps([s.astimezone(tz).isoformat() for s in slots]).encode()
     # Past the horizon new times appear as the clock moves on: those answers are not kept.
     horizon = (now + dt.timedelta(weeks=settings.BOOKING_HORIZON_WEEKS)).date()

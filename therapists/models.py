@@ -192,7 +192,17 @@ class Service(models.Model):
         verbose_name_plural = _("services")
 
     def __str__(self) -> str:
-        return self.name or f"{self.modality.name}, {self.duration_minutes} min"
+        return self.label(
+            name=self.name,
+            modality_name=self.modality.name,
+            duration_minutes=self.duration_minutes,
+        )
+
+    @staticmethod
+    def label(*, name: str, modality_name: str, duration_minutes: int) -> str:
+        """What a service is called where it is listed: its own name, or the modality and
+        length ("Myofascial trigger point therapy, 60 min")."""
+        return name or f"{modality_name}, {duration_minutes} min"
 
 
 class WeeklyHours(models.Model):

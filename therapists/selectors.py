@@ -10,17 +10,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypedDict
 
 from django.db.models import (
-    CharField,
     Exists,
-    F,
-    IntegerField,
     OuterRef,
     Prefetch,
     QuerySet,
-    Value,
 )
-from django.db.models.functions import Cast, Concat
 
+from core import sql
 from core.geo import Point, distance_km, lookup_postcode
 from therapists.models import (
     DateOverride,
@@ -204,91 +200,100 @@ class WorkingTime:
     time_off: list[Block] = field(default_factory=list)
 
 
-_WORKING_COLUMNS = ("kind", "tid", "weekday", "a", "b", "row", "note")
+def working_time_statement(
+    *, therapist_ids: Sequence[int], first_date: dt.date, last_date: dt.date, window: Interval
+) -> tuple[str, list[Any]]:
+    """The statement behind ``working_time``, for callers that add to it (the slot loader
+    appends the bookings with UNION ALL, so a whole calendar is one round trip)."""
+    ids = list(therapist_ids)
+    weekly, extra, off = (m._meta.db_table for m in (WeeklyHours, DateOverride, TimeOff))
+    statement = f"""
+        SELECT 0, therapist_id, weekday, CAST(start_time AS TEXT), CAST(end_time AS TEXT),
+               id, NULL
+          FROM {weekly} WHERE therapist_id IN ({sql.marks(ids)})
+        UNION ALL
+        SELECT 1, therapist_id, NULL, CAST(date AS TEXT) || '|' || CAST(start_time AS TEXT),
+               CAST(end_time AS TEXT), id, NULL
+          FROM {extra} WHERE therapist_id IN ({sql.marks(ids)}) AND date >= %s AND date <= %s
+        UNION ALL
+        SELECT 2, therapist_id, NULL, CAST(starts_at AS TEXT), CAST(ends_at AS TEXT), id, reason
+          FROM {off} WHERE therapist_id IN ({sql.marks(ids)}) AND starts_at < %s AND ends_at > %s
+    """
+    params = [
+        *sql.in_params(ids),
+        *sql.in_params(ids),
+        sql.day(first_date),
+        sql.day(last_date),
+        *sql.in_params(ids),
+        sql.moment(window[1]),
+        sql.moment(window[0]),
+    ]
+    return statement, params
 
 
-def _text(field: str) -> Cast:
-    return Cast(field, CharField())
+_time = dt.time.fromisoformat
 
 
-def _utc(text: str) -> dt.datetime:
-    """A timestamp the database wrote as text: SQLite's naive UTC, PostgreSQL's with +00."""
-    moment = dt.datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def working_time_add(result: dict[int, WorkingTime], row: tuple[Any, ...]) -> bool:
+    """File one row of ``working_time_statement`` under its therapist; False for a row of
+    another kind (the caller's own)."""
+    kind, tid, weekday, a, b, pk, note = row
+    if kind == 0:
+        result[tid].weekly.append(WeeklyRange(weekday, _time(a), _time(b)))
+    elif kind == 1:
+        date, start = a.split("|")
+        result[tid].overrides.append(
+            DatedRange(dt.date.fromisoformat(date), _time(start), _time(b))
+        )
+    elif kind == 2:
+        result[tid].time_off.append(Block(sql.utc(a), sql.utc(b), pk, note or ""))
+    else:
+        return False
+    return True
 
 
 def working_time(
     *, therapist_ids: Sequence[int], first_date: dt.date, last_date: dt.date, window: Interval
 ) -> dict[int, WorkingTime]:
     """Weekly hours, extra hours dated ``first_date``..``last_date`` and time off overlapping
-    ``window``, for many therapists, in ONE query (a UNION ALL of the three tables): on the
-    pages that show free times, building three queries cost more than running them.
+    ``window``, for many therapists, in ONE statement (a UNION ALL of the three tables).
 
-    Values come back as text and are parsed with ``fromisoformat`` (C): for "first available"
-    over hundreds of therapists, Django's per-value converters cost more than the query.
-    Columns: kind, therapist, weekday, a, b, id, note, where a/b are the start and end
-    times (weekly), "date|time" pairs (extra hours) or timestamps (time off)."""
-    no_weekday = Value(None, output_field=IntegerField())
-    no_note = Value(None, output_field=CharField())
-    weekly = (
-        WeeklyHours.objects.filter(therapist_id__in=therapist_ids)
-        .annotate(
-            kind=Value(0),
-            tid=F("therapist_id"),
-            a=_text("start_time"),
-            b=_text("end_time"),
-            row=F("pk"),
-            note=no_note,
-        )
-        .order_by()
-        .values_list(*_WORKING_COLUMNS)
-    )
-    extra = (
-        DateOverride.objects.filter(
-            therapist_id__in=therapist_ids, date__gte=first_date, date__lte=last_date
-        )
-        .annotate(
-            kind=Value(1),
-            tid=F("therapist_id"),
-            weekday=no_weekday,
-            a=Concat(_text("date"), Value("|"), _text("start_time"), output_field=CharField()),
-            b=_text("end_time"),
-            row=F("pk"),
-            note=no_note,
-        )
-        .order_by()
-        .values_list(*_WORKING_COLUMNS)
-    )
-    off = (
-        TimeOff.objects.filter(
-            therapist_id__in=therapist_ids, starts_at__lt=window[1], ends_at__gt=window[0]
-        )
-        .annotate(
-            kind=Value(2),
-            tid=F("therapist_id"),
-            weekday=no_weekday,
-            a=_text("starts_at"),
-            b=_text("ends_at"),
-            row=F("pk"),
-            note=F("reason"),
-        )
-        .order_by()
-        .values_list(*_WORKING_COLUMNS)
+    Hand-written (``core.sql``): on the pages that show free times, building three ORM
+    queries cost more than running them. Values come back as text and are parsed with
+    ``fromisoformat`` (C). Columns: kind, therapist, weekday, a, b, id, note, where a and b
+    are start and end times (weekly hours), "date|time" and a time (extra hours), or two
+    timestamps (time off)."""
+    statement, params = working_time_statement(
+        therapist_ids=therapist_ids, first_date=first_date, last_date=last_date, window=window
     )
     result: dict[int, WorkingTime] = {tid: WorkingTime() for tid in therapist_ids}
-    time_of = dt.time.fromisoformat
-    for kind, tid, weekday, a, b, row, note in weekly.union(extra, off, all=True):
-        entry = result[tid]
-        if kind == 0:
-            entry.weekly.append(WeeklyRange(weekday, time_of(a), time_of(b)))
-        elif kind == 1:
-            day, start = a.split("|")
-            entry.overrides.append(
-                DatedRange(dt.date.fromisoformat(day), time_of(start), time_of(b))
-            )
-        else:
-            entry.time_off.append(Block(_utc(a), _utc(b), row, note or ""))
+    for row in sql.rows(statement, params):
+        working_time_add(result, row)
     return result
+
+
+def listing_fingerprint(*, modality_slug: str = "", slug: str = "") -> list[tuple[Any, ...]]:
+    """What the cached directory or profile depends on, in one small statement: the id,
+    version (``therapists.availability``) and zone of every approved therapist it may show
+    (all of a modality's, or the one at ``slug``). Joining or leaving the list, or any change
+    to one of them, changes the fingerprint. Hand-written: it is all a kept page costs."""
+    therapist, service, modality = (m._meta.db_table for m in (TherapistProfile, Service, Modality))
+    where = ["t.approval = %s"]
+    params: list[Any] = [TherapistProfile.Approval.APPROVED.value]
+    if slug:
+        where.append("t.slug = %s")
+        params.append(slug)
+    if modality_slug:
+        where.append(
+            f"EXISTS (SELECT 1 FROM {service} s JOIN {modality} m ON m.id = s.modality_id"
+            " WHERE s.therapist_id = t.id AND s.is_active = %s AND m.slug = %s)"
+        )
+        params += [True, modality_slug]
+    statement = (
+        f"SELECT t.id, t.availability_version, t.time_zone FROM {therapist} t"
+        f" WHERE {' AND '.join(where)} ORDER BY t.id"
+    )
+    return sql.rows(statement, params)
 
 
 # --- Public pages ---------------------------------------------------------------------------
@@ -384,25 +389,6 @@ def therapist_directory(*, modality_slug: str = "", postcode: str = "") -> Direc
     if result.point is not None:
         result.entries.sort(key=lambda e: (e.distance_km, e.therapist.display_name))
     return result
-
-
-def listing_fingerprint(*, modality_slug: str = "", slug: str = "") -> list[tuple[Any, ...]]:
-    """What the cached directory or profile depends on, in one small query: the id, version
-    (``therapists.availability``) and zone of every approved therapist it may show (all of a
-    modality's, or the one at ``slug``). Joining or leaving the list, or any change to one of
-    them, changes the fingerprint."""
-    qs = approved_therapists()
-    if slug:
-        qs = qs.filter(slug=slug)
-    if modality_slug:
-        qs = qs.filter(
-            Exists(
-                Service.objects.filter(
-                    therapist=OuterRef("pk"), modality__slug=modality_slug, is_active=True
-                )
-            )
-        )
-    return list(qs.order_by("pk").values_list("pk", "availability_version", "time_zone"))
 
 
 def first_slot_per_day(
