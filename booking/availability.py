@@ -24,11 +24,14 @@ fresh computation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from booking.models import Booking
@@ -116,8 +119,33 @@ def cached_slots(
     return result
 
 
+# The therapist whose row this context holds locked (``booking.services._calendar_lock``).
+_locked_therapist: ContextVar[int | None] = ContextVar("hk_locked_therapist", default=None)
+
+
+@contextmanager
+def therapist_locked(therapist_id: int) -> Iterator[None]:
+    token = _locked_therapist.set(therapist_id)
+    try:
+        yield
+    finally:
+        _locked_therapist.reset(token)
+
+
 def _booking_changed(sender: type[Booking], instance: Booking, **kwargs: object) -> None:
-    availability_changed(therapist_id=instance.therapist_id)
+    """A booking saved or deleted outside the services (admin, a shell, a data fix).
+
+    Inside the services the therapist's row is locked and ``_record`` bumps in the same
+    transaction. A write that does not hold that lock bumps once it has committed: bumping
+    before would wait on the row a booking in flight holds, while that booking waits on this
+    write's overlapping row (the exclusion constraint), a deadlock. Until the bump lands a
+    reader may still see the kept list of a moment ago, as any reader may during a commit;
+    a kept list is never the word on a booking (the services check again under the lock), and
+    lives one slot step at most."""
+    therapist_id = instance.therapist_id
+    if _locked_therapist.get() == therapist_id:
+        return
+    transaction.on_commit(lambda: availability_changed(therapist_id=therapist_id), robust=True)
 
 
 def connect() -> None:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from booking import emails, policy
+from booking.availability import therapist_locked
 from booking.models import Booking, BookingEvent
 from booking.policy import (
     CLIENT,
@@ -115,7 +116,8 @@ def _calendar_lock(
         client = ClientProfile.objects.select_for_update(no_key=True).get(pk=client_id)
     except OperationalError as exc:
         raise _busy(exc) from exc
-    yield therapist, client
+    with therapist_locked(therapist.pk):
+        yield therapist, client
 
 
 def _busy(exc: OperationalError) -> BookingRefused | OperationalError:

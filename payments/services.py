@@ -978,16 +978,17 @@ def webhook_receive(*, payload: bytes, signature: str) -> WebhookEvent:
     event_id = str(event.get("id") or "")
     if not event_id:
         raise WebhookRefused("no event id")
-    stored, _created = WebhookEvent.objects.get_or_create(
-        event_id=event_id, defaults={"type": str(event.get("type", "")), "payload": event}
-    )
-    if stored.processed_at is not None:
-        return stored
-    outcome = _apply_event(event)
-    WebhookEvent.objects.filter(pk=stored.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), outcome=outcome[:200]
-    )
-    stored.refresh_from_db()
+    # Stored, applied and marked in one transaction: a crash between applying and marking
+    # rolls back both, and no one ever sees a payment changed by an event not yet marked.
+    with transaction.atomic():
+        WebhookEvent.objects.get_or_create(
+            event_id=event_id, defaults={"type": str(event.get("type", "")), "payload": event}
+        )
+        stored = WebhookEvent.objects.select_for_update().get(event_id=event_id)
+        if stored.processed_at is None:
+            stored.outcome = _apply_event(event)[:200]
+            stored.processed_at = timezone.now()
+            stored.save(update_fields=["outcome", "processed_at"])
     return stored
 
 

@@ -313,3 +313,34 @@ def test_a_booking_by_the_worker_is_seen_by_the_web(world):
         )
         == before
     )
+
+
+def test_a_booking_saved_outside_the_services_renews_the_list_once_committed(
+    world, django_capture_on_commit_callbacks
+):
+    """Admin or a data fix saves a Booking directly: it holds no calendar lock, so the bump
+    waits for the commit (bumping earlier could deadlock with a booking in flight)."""
+    therapist, service, _, clients = world
+    today = START.astimezone(therapist.tz).date()
+    before = available_slots(
+        therapist=therapist, service=service, start_date=today, days=DAYS, now=START
+    )
+    version = TherapistProfile.objects.get(pk=therapist.pk).availability_version
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        booking = factories.BookingFactory(
+            client=clients[0], service=service, starts_at=before[0], status=Booking.Status.CONFIRMED
+        )
+        assert TherapistProfile.objects.get(pk=therapist.pk).availability_version == version
+    assert callbacks
+    after = available_slots(
+        therapist=therapist, service=service, start_date=today, days=DAYS, now=START
+    )
+    assert before[0] not in after
+    with django_capture_on_commit_callbacks(execute=True):
+        booking.delete()
+    assert (
+        available_slots(
+            therapist=therapist, service=service, start_date=today, days=DAYS, now=START
+        )
+        == before
+    )
