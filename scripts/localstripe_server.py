@@ -73,6 +73,20 @@ def _patch_confirm() -> None:
     ]
 
 
+async def _stripe_js_in_a_block(request: Any, handler: Any) -> Any:
+    """localstripe's stand-in for Stripe.js declares a top-level ``class Element``, which
+    shadows the DOM's ``Element`` for every script on the page (Bootstrap then throws on its
+    first lookup). Served inside a block, its declarations stay local; ``Stripe`` is assigned,
+    not declared, so it is still the global the page uses."""
+    response = await handler(request)
+    if request.path == "/js.stripe.com/v3/" and response.status == 200:
+        response.text = "{\n" + response.text + "\n}\n"
+    return response
+
+
+_stripe_js_in_a_block.__middleware_version__ = 1  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -90,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     from localstripe.resources import store
     from localstripe.webhooks import register_webhook
 
+    server.app.middlewares.append(_stripe_js_in_a_block)
     store.try_load_from_disk()
     if args.webhook_url:
         register_webhook("homeknots", args.webhook_url, args.webhook_secret, None)
