@@ -58,6 +58,9 @@ from booking.selectors import (
     booking_review,
     earliest_slots,
     slots_api_lookup,
+    therapist_reach,
+    therapists_covering,
+    viewer_area,
 )
 from booking.services import (
     BookingRefused,
@@ -253,6 +256,48 @@ def _when_step(
     day = to_date(request.GET.get("day"))
     if day is not None and first_day is None:
         first_day = day
+    # The client's saved address (or a visitor's ``?postcode=``): a therapist who does not
+    # reach it says so, with who does, instead of a fortnight of empty days.
+    area = viewer_area(client=client, postcode=request.GET.get("postcode", ""))
+    reach = therapist_reach(therapist=therapist, area=area)
+    if not reach.reaches:
+        covering = [
+            (
+                t,
+                t.get_absolute_url()
+                + ("" if area.saved else "?" + urlencode({"postcode": area.postcode})),
+            )
+            for t in therapists_covering(
+                area=area, modality=service.modality.slug, client=client, exclude=therapist
+            )
+        ]
+        return render(
+            request,
+            "booking/when.html",
+            {
+                "step": 3,
+                "service": service,
+                "therapist": therapist,
+                "picker": None,
+                "area": area,
+                "reach": reach,
+                "covering": covering,
+                "keep": base,
+                "edit_address_url": url("clients:profile_edit", {"next": request.get_full_path()}),
+                "back_url": url(
+                    "booking:start",
+                    {"modality": service.modality.slug, "duration": service.duration_minutes},
+                ),
+                "change_url": url(
+                    "booking:start",
+                    {
+                        "modality": service.modality.slug,
+                        "duration": service.duration_minutes,
+                        "edit": 1,
+                    },
+                ),
+            },
+        )
     picker = slot_picker(
         service=service,
         client=client,
