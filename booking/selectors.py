@@ -371,6 +371,70 @@ def next_free_slots(
 
 
 @dataclass(frozen=True)
+class FollowUpDay:
+    """When a recommended follow-up can really happen: ``on``, the first day on or after the
+    recommendation (and not before today) that the therapist works (their hours and extra
+    hours, minus time off; dates in their zone), and free times around it for this client."""
+
+    recommended: date
+    on: date
+    slots: list[datetime]
+
+
+FOLLOW_UP_LOOKAHEAD_DAYS = 28
+# Quick-book times around the day are a choice, not three quarter-hours in a row.
+FOLLOW_UP_SLOT_GAP = timedelta(hours=2)
+
+
+def follow_up_day(
+    *,
+    therapist: TherapistProfile,
+    service: Service,
+    client: ClientProfile | None,
+    recommended: date,
+    count: int = 3,
+    now: datetime | None = None,
+) -> FollowUpDay:
+    """The aftercare follow-up's date and its quick-book times (the page and the e-mail).
+    Without a working day in the next four weeks, ``on`` stays the recommendation."""
+    now = now or timezone.now()
+    tz = therapist.tz
+    first = max(recommended, now.astimezone(tz).date())
+    days = FOLLOW_UP_LOOKAHEAD_DAYS
+    window = (local_day_bounds(first, tz)[0], local_day_bounds(first + timedelta(days=days), tz)[0])
+    hours = working_time(
+        therapist_ids=[therapist.pk],
+        first_date=first,
+        last_date=first + timedelta(days=days),
+        window=window,
+    )[therapist.pk]
+    open_ = working_intervals(
+        therapist=therapist,
+        start_date=first,
+        days=days,
+        weekly_hours=hours.weekly,
+        overrides=hours.overrides,
+        time_off=hours.time_off,
+    )
+    on = open_[0][0].astimezone(tz).date() if open_ else recommended
+    free = available_slots(
+        therapist=therapist,
+        service=service,
+        start_date=on,
+        days=14,
+        client=client,
+        now=now,
+    )
+    slots: list[datetime] = []
+    for slot in free:
+        if not slots or slot - slots[-1] >= FOLLOW_UP_SLOT_GAP:
+            slots.append(slot)
+        if len(slots) == count:
+            break
+    return FollowUpDay(recommended=recommended, on=on, slots=slots)
+
+
+@dataclass(frozen=True)
 class SlotOffer:
     therapist: TherapistProfile
     service: Service
