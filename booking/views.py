@@ -502,6 +502,7 @@ def review(request: HttpRequest) -> HttpResponse:
             "edit_profile_url": url("clients:profile_edit", {"next": here}),
             "edit_intake_url": url("clients:intake_edit", {"next": here}),
             "when_url": when_url,
+            "how_you_pay": payment.expectation(therapist=therapist, service=service),
             "payment_panel": payment_panel
             or payment.review_panel(
                 request=request, client=client, therapist=therapist, service=service
@@ -554,7 +555,11 @@ def _visit_context(booking: Booking) -> dict[str, Any]:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
     context = _visit_context(booking)
-    context["payment_panel"] = checkout.current().visit_panel(booking=booking)
+    payment = checkout.current()
+    context["payment_panel"] = payment.visit_panel(booking=booking)
+    context["how_you_pay"] = payment.expectation(
+        therapist=booking.therapist, service=booking.service, booking=booking
+    )
     return render(request, "booking/detail.html", context)
 
 
