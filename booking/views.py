@@ -226,7 +226,15 @@ def _who_step(
                 "service": service,
                 "next": local_label(next_slot, zone) if next_slot else "",
                 "next_at": next_slot,
-                "url": url("booking:start", {"therapist": therapist.pk, "service": service.pk}),
+                "url": url(
+                    "booking:start",
+                    {
+                        "therapist": therapist.pk,
+                        "service": service.pk,
+                        # A visitor's ZIP goes with them: the next step shows times for it.
+                        "postcode": postcode if client is None else None,
+                    },
+                ),
             }
         )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)

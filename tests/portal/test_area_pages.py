@@ -223,3 +223,15 @@ def test_the_zip_is_part_of_the_kept_profiles_key(maya, leo):
     assert near != far
     assert b"travels up to 8 miles" in far and b"travels up to 8 miles" not in near
     assert Client().get(url, {"postcode": "10001"}).content == near
+
+
+def test_the_picker_uses_a_visitors_zip(maya, leo):
+    query = {"therapist": maya.therapist.pk, "service": maya.pk}
+    far = Client().get(reverse("booking:start"), {**query, "postcode": "90210"})
+    body = far.content.decode()
+    assert "Maya Chen travels up to 8 miles from New York; that ZIP code is" in body
+    assert f'href="{leo.therapist.get_absolute_url()}?postcode=90210">Leo Park</a>' in body
+    assert 'data-testid="zip-form"' in body  # try another ZIP, kept on this step
+    assert f'name="therapist" value="{maya.therapist.pk}"' in body
+    near = Client().get(reverse("booking:start"), {**query, "postcode": "10001"})
+    assert near.context["picker"].slots
