@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The port `make run` serves on: `make run PORT=8001` (or PORT=8001 in the environment).
+PORT ?= 8000
 
 .PHONY: run test install migrate seed lint format bench vendor ci browser clean
 
@@ -14,16 +16,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: export DJANGO_DEBUG ?= 1
-run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+# The local targets run in debug (a throwaway secret key, e-mails as files, localstripe);
+# DJANGO_DEBUG=0 in the environment overrides it.
+run migrate seed: export DJANGO_DEBUG ?= 1
+run: export HK_PORT := $(PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+run: migrate seed
 	@echo ""
-	@echo "  HomeKnots is starting at http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+	@echo "  HomeKnots is starting at http://127.0.0.1:$(PORT)  (admin: http://127.0.0.1:$(PORT)/admin/)"
 	@echo "  Web, Celery worker and beat run together; e-mails land in var/mail/. Ctrl-C stops all."
 	@echo "  Payments go to localstripe (a fake Stripe on :8420): pay with card 4242 4242 4242 4242."
 	@echo ""
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/honcho -f Procfile.dev start
+
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
 
 test: $(STAMP)
 	$(BIN)/pytest -m "not browser and not redis" -p no:cacheprovider

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from booking.models import Booking
-from booking.selectors import next_free_slots, visit_history
+from booking.selectors import FollowUpDay, follow_up_day, visit_history
 from booking.wording import PREPARE_AT_HOME
 from clients.body import region_label
 from clients.care_flags import VisitHistory, follow_doctor, soreness_stage
@@ -145,16 +145,22 @@ class SlotLink:
     starts_at: dt.datetime
 
 
-def follow_up_slots(booking: Booking, *, now: dt.datetime, count: int = 3) -> list[SlotLink]:
-    """The therapist's next free times for the same service, as links that open the booking
-    flow at that time."""
-    slots = next_free_slots(
+def follow_up_plan(booking: Booking, *, now: dt.datetime, follow_up_days: int) -> FollowUpDay:
+    """The follow-up ``follow_up_days`` after ``booking`` as it can really happen: the first
+    day on or after it that the therapist works, and free times around that day
+    (``booking.selectors.follow_up_day``)."""
+    ended_on = timezone.localtime(booking.ends_at, booking.therapist.tz).date()
+    return follow_up_day(
         therapist=booking.therapist,
         service=booking.service,
-        count=count,
-        now=now,
         client=booking.client,
+        recommended=ended_on + dt.timedelta(days=follow_up_days),
+        now=now,
     )
+
+
+def follow_up_slots(booking: Booking, plan: FollowUpDay) -> list[SlotLink]:
+    """The plan's times as links that open the booking flow's review at that time."""
     tz = client_tz(booking.client)
     return [
         SlotLink(
@@ -164,7 +170,7 @@ def follow_up_slots(booking: Booking, *, now: dt.datetime, count: int = 3) -> li
             ),
             starts_at=start,
         )
-        for start in slots
+        for start in plan.slots
     ]
 
 
@@ -206,8 +212,10 @@ def reminder_context(
         }
     )
     if reminder.kind == Reminder.Kind.FOLLOW_UP and for_send:
+        plan = follow_up_plan(booking, now=now, follow_up_days=facts.follow_up_days)
+        context["follow_up_on"] = date_format(plan.on, "l j F")
         context["slots"] = [
-            {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, now=now)
+            {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, plan)
         ]
     return context
 

@@ -22,6 +22,7 @@ from .messages import (
     book_again_url,
     client_tz,
     feedback_url,
+    follow_up_plan,
     follow_up_slots,
     series_url,
 )
@@ -175,16 +176,16 @@ def follow_up_for_client(
         return None
     note = SessionNote.objects.filter(booking=last).first()
     interval = note.follow_up_days if note else 14
-    tz = client_tz(client)
-    recommended = timezone.localtime(last.ends_at, tz).date() + dt.timedelta(days=interval)
+    # The first day the therapist works on or after the recommendation, not a day they are off.
+    plan = follow_up_plan(last, now=now, follow_up_days=interval)
     slots: list[SlotLink] = []
     if with_slots and last.service.is_active:
-        slots = follow_up_slots(last, now=now)
+        slots = follow_up_slots(last, plan)
     return FollowUp(
         booking=last,
         therapist=last.therapist,
         service=last.service,
-        recommended_on=recommended,
+        recommended_on=plan.on,
         interval_days=interval,
         advice=note.advice if note else "",
         treated_labels=note.treated_area_labels if note else [],

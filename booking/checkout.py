@@ -1,11 +1,13 @@
 """How the booking flow takes payment without knowing who takes it.
 
 The review page (``booking.views.review``) asks the registered :class:`Checkout` for three
-things: a panel to show (the card form, the payment policy), an authorisation before
-``booking_create`` (the card saved, a deposit held), and a release if ``booking_create`` then
-refuses (the held deposit let go). The visit page asks it for a panel too (what was paid, the
-receipt). The payments app registers its checkout in ``AppConfig.ready``, as apps register
-their e-mail builders with ``core.outbox``; without one, nothing is shown and nothing is asked.
+things (and, like the visit page and the booking e-mails, for the sentence that says how and
+when the client pays, :meth:`Checkout.expectation`): a panel to show (the card form, the
+payment policy), an authorisation before ``booking_create`` (the card saved, a deposit held),
+and a release if ``booking_create`` then refuses (the held deposit let go). The visit page asks
+it for a panel too (what was paid, the receipt). The payments app registers its checkout in
+``AppConfig.ready``, as apps register their e-mail builders with ``core.outbox``; without one,
+nothing is shown and nothing is asked.
 
 What the checkout writes for the booking itself (the ``Payment`` rows) it writes from
 ``booking.signals.booking_changed``, inside the booking's transaction: booking never imports
@@ -84,6 +86,17 @@ class Checkout(Protocol):
 
     def visit_panel(self, *, booking: Booking) -> Panel | None: ...
 
+    def expectation(
+        self,
+        *,
+        therapist: TherapistProfile,
+        service: Service,
+        booking: Booking | None = None,
+    ) -> str:
+        """How and when the client pays, in one sentence: before confirming (no
+        ``booking``), or for ``booking`` once made (the visit page and its e-mails)."""
+        ...
+
 
 class NoCheckout:
     """No payments app: nothing to show, nothing to ask."""
@@ -99,6 +112,9 @@ class NoCheckout:
 
     def visit_panel(self, **kwargs: Any) -> Panel | None:
         return None
+
+    def expectation(self, **kwargs: Any) -> str:
+        return ""
 
 
 _checkout: Checkout = NoCheckout()

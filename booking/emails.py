@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from booking import checkout
 from booking.ics import booking_ics
 from booking.links import manage_url
 from booking.models import Booking, BookingEvent
@@ -151,6 +152,10 @@ def _client_context(booking: Booking, notice: str, event: BookingEvent) -> dict[
         "site_name": "HomeKnots",
     }
     if booking.is_active:
+        # How and when they pay, from the registered checkout (payments), on the terms agreed.
+        context["how_you_pay"] = checkout.current().expectation(
+            therapist=therapist, service=booking.service, booking=booking
+        )
         context["reschedule_url"] = absolute(manage_url(booking_id=booking.pk, action="reschedule"))
         context["cancel_url"] = absolute(manage_url(booking_id=booking.pk, action="cancel"))
     name = therapist.display_name

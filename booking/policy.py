@@ -18,9 +18,9 @@ from booking.models import Booking
 from clients.care_flags import needs_clearance
 from clients.models import ClientProfile, Intake
 from clients.selectors import INTAKE_REVIEW_AFTER
-from core.geo import distance_km
 from core.refusals import Refusal
 from therapists.models import Service, TherapistProfile
+from therapists.selectors import therapist_reaches
 
 
 class BookingRefused(Refusal):
@@ -167,9 +167,7 @@ def is_existing_client(*, therapist: TherapistProfile, client: ClientProfile) ->
 def client_in_area(*, therapist: TherapistProfile, client: ClientProfile | None) -> bool:
     """A therapist reaches a client when the client's address is inside their radius. An
     address we cannot place is given the benefit of the doubt; the therapist sees it."""
-    if client is None or client.point is None or therapist.home_point is None:
-        return True
-    return distance_km(therapist.home_point, client.point) <= therapist.radius_km
+    return therapist_reaches(therapist, client.point if client is not None else None)
 
 
 def check_therapist_bookable(*, therapist: TherapistProfile, service: Service) -> None:

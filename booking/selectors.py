@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from booking import availability
+from booking import availability, wording
 from booking.models import Booking
 from booking.policy import BookingRefused, check_can_book, client_in_area
 from booking.slots import SlotRequest, TravelPolicy, Visit, iter_slots
@@ -26,7 +26,7 @@ from clients.care_flags import CLEARANCE, CareFlag, VisitHistory, care_flags
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
 from core import sql
-from core.geo import Point, distance_km, lookup_postcode
+from core.geo import Point, PostcodePlace, distance_km, lookup_place, lookup_postcode
 from core.zones import zone_for
 from therapists.models import (
     Modality,
@@ -36,6 +36,7 @@ from therapists.models import (
 from therapists.selectors import (
     WorkingTime,
     local_day_bounds,
+    therapist_reaches,
     working_intervals,
     working_time,
     working_time_add,
@@ -370,6 +371,70 @@ def next_free_slots(
 
 
 @dataclass(frozen=True)
+class FollowUpDay:
+    """When a recommended follow-up can really happen: ``on``, the first day on or after the
+    recommendation (and not before today) that the therapist works (their hours and extra
+    hours, minus time off; dates in their zone), and free times around it for this client."""
+
+    recommended: date
+    on: date
+    slots: list[datetime]
+
+
+FOLLOW_UP_LOOKAHEAD_DAYS = 28
+# Quick-book times around the day are a choice, not three quarter-hours in a row.
+FOLLOW_UP_SLOT_GAP = timedelta(hours=2)
+
+
+def follow_up_day(
+    *,
+    therapist: TherapistProfile,
+    service: Service,
+    client: ClientProfile | None,
+    recommended: date,
+    count: int = 3,
+    now: datetime | None = None,
+) -> FollowUpDay:
+    """The aftercare follow-up's date and its quick-book times (the page and the e-mail).
+    Without a working day in the next four weeks, ``on`` stays the recommendation."""
+    now = now or timezone.now()
+    tz = therapist.tz
+    first = max(recommended, now.astimezone(tz).date())
+    days = FOLLOW_UP_LOOKAHEAD_DAYS
+    window = (local_day_bounds(first, tz)[0], local_day_bounds(first + timedelta(days=days), tz)[0])
+    hours = working_time(
+        therapist_ids=[therapist.pk],
+        first_date=first,
+        last_date=first + timedelta(days=days),
+        window=window,
+    )[therapist.pk]
+    open_ = working_intervals(
+        therapist=therapist,
+        start_date=first,
+        days=days,
+        weekly_hours=hours.weekly,
+        overrides=hours.overrides,
+        time_off=hours.time_off,
+    )
+    on = open_[0][0].astimezone(tz).date() if open_ else recommended
+    free = available_slots(
+        therapist=therapist,
+        service=service,
+        start_date=on,
+        days=14,
+        client=client,
+        now=now,
+    )
+    slots: list[datetime] = []
+    for slot in free:
+        if not slots or slot - slots[-1] >= FOLLOW_UP_SLOT_GAP:
+            slots.append(slot)
+        if len(slots) == count:
+            break
+    return FollowUpDay(recommended=recommended, on=on, slots=slots)
+
+
+@dataclass(frozen=True)
 class SlotOffer:
     therapist: TherapistProfile
     service: Service
@@ -403,13 +468,100 @@ def bookable_therapists(
         qs = qs.filter(services__modality__slug=slug, services__is_active=True).distinct()
     therapists = list(qs)
     point = lookup_postcode(postcode) if postcode else None
-    if point is not None:
-        therapists = [
-            t
-            for t in therapists
-            if t.home_point is None or distance_km(t.home_point, point) <= t.radius_km
-        ]
-    return therapists
+    return [t for t in therapists if therapist_reaches(t, point)]
+
+
+# --- Where the viewer is, and who reaches them ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewerArea:
+    """Where the free times are for: the signed-in client's saved address, else a ZIP the
+    visitor gave (``?postcode=``). ``point`` is None when there is nothing to place yet
+    (``asked``: a ZIP is needed before times mean anything) or the ZIP is unknown."""
+
+    postcode: str = ""
+    point: Point | None = None
+    saved: bool = False  # the client's own address (what a booking will use)
+    unknown: bool = False  # a ZIP was given but we cannot place it
+
+    @property
+    def asked(self) -> bool:
+        """No place to show times for yet: a visitor without a ZIP (or with one we cannot
+        place). A saved address we cannot place is given the benefit of the doubt, as
+        ``therapist_reaches`` does."""
+        return self.point is None and not self.saved
+
+
+def viewer_area(*, client: ClientProfile | None, postcode: str = "") -> ViewerArea:
+    """The client's saved address wins: it is the one a booking goes to. Without one, the
+    ZIP the visitor typed, if we can place it."""
+    if client is not None and (client.point is not None or client.postcode):
+        point = client.point or lookup_postcode(client.postcode)
+        return ViewerArea(client.postcode, point, saved=True, unknown=point is None)
+    code = " ".join(postcode.split())[:16]
+    if not code:
+        return ViewerArea()
+    point = lookup_postcode(code)
+    return ViewerArea(code, point, unknown=point is None)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whether a therapist reaches the viewer, and if not the plain sentence that says so."""
+
+    reaches: bool
+    sentence: str = ""
+
+
+def _base_place(therapist: TherapistProfile) -> PostcodePlace | None:
+    return lookup_place(therapist.postcode)
+
+
+def therapist_reach(*, therapist: TherapistProfile, area: ViewerArea) -> Reach:
+    """``therapist_reaches`` for a page: when the answer is no, how far they travel from
+    where, and how far away the viewer's address is ("Maya travels up to 8 miles from
+    Chelsea; your address is 2,400 miles away")."""
+    if area.point is None or therapist_reaches(therapist, area.point):
+        return Reach(True)
+    assert therapist.home_point is not None  # therapist_reaches is True without one
+    base = _base_place(therapist)
+    return Reach(
+        False,
+        wording.out_of_area(
+            name=therapist.display_name,
+            radius_km=therapist.radius_km,
+            base=base.city if base and base.city else therapist.postcode,
+            away_km=distance_km(therapist.home_point, area.point),
+            saved=area.saved,
+            # Miles where the ZIP table places the address (the US); kilometres elsewhere.
+            miles=lookup_place(area.postcode) is not None or base is not None,
+        ),
+    )
+
+
+def therapists_covering(
+    *,
+    area: ViewerArea,
+    modality: str | None = None,
+    client: ClientProfile | None = None,
+    exclude: TherapistProfile | None = None,
+    limit: int = 3,
+) -> list[TherapistProfile]:
+    """Approved therapists taking this client who reach ``area`` (placed, nearest first):
+    the ones to offer when the one asked for does not."""
+    if area.point is None:
+        return []
+    point = area.point
+    found = [
+        t
+        for t in bookable_therapists(modality=modality, client=client)
+        if t.home_point is not None
+        and therapist_reaches(t, point)
+        and (exclude is None or t.pk != exclude.pk)
+    ]
+    found.sort(key=lambda t: (distance_km(t.home_point or point, point), t.display_name))
+    return found[:limit]
 
 
 def earliest_slots(
@@ -455,13 +607,7 @@ def earliest_slots(
     if duration_minutes:
         matching = matching.filter(duration_minutes=duration_minutes)
     point = lookup_postcode(postcode) if postcode else None
-    services = [
-        s
-        for s in matching
-        if point is None
-        or s.therapist.home_point is None
-        or distance_km(s.therapist.home_point, point) <= s.therapist.radius_km
-    ]
+    services = [s for s in matching if therapist_reaches(s.therapist, point)]
     if not services or days == 0:
         return []
     first = start_date or now.date()

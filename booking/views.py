@@ -58,6 +58,9 @@ from booking.selectors import (
     booking_review,
     earliest_slots,
     slots_api_lookup,
+    therapist_reach,
+    therapists_covering,
+    viewer_area,
 )
 from booking.services import (
     BookingRefused,
@@ -223,7 +226,15 @@ def _who_step(
                 "service": service,
                 "next": local_label(next_slot, zone) if next_slot else "",
                 "next_at": next_slot,
-                "url": url("booking:start", {"therapist": therapist.pk, "service": service.pk}),
+                "url": url(
+                    "booking:start",
+                    {
+                        "therapist": therapist.pk,
+                        "service": service.pk,
+                        # A visitor's ZIP goes with them: the next step shows times for it.
+                        "postcode": postcode if client is None else None,
+                    },
+                ),
             }
         )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -253,6 +264,48 @@ def _when_step(
     day = to_date(request.GET.get("day"))
     if day is not None and first_day is None:
         first_day = day
+    # The client's saved address (or a visitor's ``?postcode=``): a therapist who does not
+    # reach it says so, with who does, instead of a fortnight of empty days.
+    area = viewer_area(client=client, postcode=request.GET.get("postcode", ""))
+    reach = therapist_reach(therapist=therapist, area=area)
+    if not reach.reaches:
+        covering = [
+            (
+                t,
+                t.get_absolute_url()
+                + ("" if area.saved else "?" + urlencode({"postcode": area.postcode})),
+            )
+            for t in therapists_covering(
+                area=area, modality=service.modality.slug, client=client, exclude=therapist
+            )
+        ]
+        return render(
+            request,
+            "booking/when.html",
+            {
+                "step": 3,
+                "service": service,
+                "therapist": therapist,
+                "picker": None,
+                "area": area,
+                "reach": reach,
+                "covering": covering,
+                "keep": base,
+                "edit_address_url": url("clients:profile_edit", {"next": request.get_full_path()}),
+                "back_url": url(
+                    "booking:start",
+                    {"modality": service.modality.slug, "duration": service.duration_minutes},
+                ),
+                "change_url": url(
+                    "booking:start",
+                    {
+                        "modality": service.modality.slug,
+                        "duration": service.duration_minutes,
+                        "edit": 1,
+                    },
+                ),
+            },
+        )
     picker = slot_picker(
         service=service,
         client=client,
@@ -457,6 +510,7 @@ def review(request: HttpRequest) -> HttpResponse:
             "edit_profile_url": url("clients:profile_edit", {"next": here}),
             "edit_intake_url": url("clients:intake_edit", {"next": here}),
             "when_url": when_url,
+            "how_you_pay": payment.expectation(therapist=therapist, service=service),
             "payment_panel": payment_panel
             or payment.review_panel(
                 request=request, client=client, therapist=therapist, service=service
@@ -509,7 +563,11 @@ def _visit_context(booking: Booking) -> dict[str, Any]:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
     context = _visit_context(booking)
-    context["payment_panel"] = checkout.current().visit_panel(booking=booking)
+    payment = checkout.current()
+    context["payment_panel"] = payment.visit_panel(booking=booking)
+    context["how_you_pay"] = payment.expectation(
+        therapist=booking.therapist, service=booking.service, booking=booking
+    )
     return render(request, "booking/detail.html", context)
 
 

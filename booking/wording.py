@@ -66,3 +66,36 @@ BEFORE_TREATING = [
     ),
     gettext_lazy("Offer side-lying positions: long face-down time can stiffen the lower back."),
 ]
+
+
+KM_PER_MILE = 1.609344
+
+
+def _distance(km: float, *, miles: bool, whole: bool = False) -> str:
+    value = km / KM_PER_MILE if miles else km
+    shown = f"{value:,.1f}" if value < 10 and not whole else f"{max(1, round(value)):,}"
+    shown = shown.removesuffix(".0")
+    if miles:
+        return _("%(n)s mile") % {"n": shown} if shown == "1" else _("%(n)s miles") % {"n": shown}
+    return _("%(n)s km") % {"n": shown}
+
+
+def out_of_area(
+    *, name: str, radius_km: float, base: str, away_km: float, saved: bool, miles: bool
+) -> str:
+    """ "Maya travels up to 8 miles from Chelsea; your address is 2,400 miles away." """
+    words = {
+        "name": name,
+        "radius": _distance(radius_km, miles=miles, whole=True),
+        "base": base,
+        "away": _distance(away_km, miles=miles),
+    }
+    if saved:
+        return (
+            _("%(name)s travels up to %(radius)s from %(base)s; your address is %(away)s away.")
+            % words
+        )
+    return (
+        _("%(name)s travels up to %(radius)s from %(base)s; that ZIP code is %(away)s away.")
+        % words
+    )

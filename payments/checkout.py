@@ -18,7 +18,7 @@ from booking.models import Booking
 from clients.models import ClientProfile
 from payments import links
 from payments.policy import pay_at_visit_text, terms_for, terms_text, to_cents
-from payments.selectors import booking_money, saved_card_label
+from payments.selectors import booking_money, payment_expectation, saved_card_label
 from payments.services import ActionRequired, PaymentRefused, checkout_authorize, checkout_release
 from therapists.models import Service, TherapistProfile
 
@@ -102,6 +102,15 @@ class StripeCheckout:
     def release(self, *, request: HttpRequest, client: ClientProfile) -> None:
         if settings.PAYMENTS_ENABLED:
             checkout_release(client=client, token=request.POST.get("checkout", ""))
+
+    def expectation(
+        self,
+        *,
+        therapist: TherapistProfile,
+        service: Service,
+        booking: Booking | None = None,
+    ) -> str:
+        return payment_expectation(therapist=therapist, service=service, booking=booking)
 
     def visit_panel(self, *, booking: Booking) -> Panel | None:
         return Panel(

@@ -151,3 +151,45 @@ def terms_text(terms: Terms, *, price_cents: int | None = None) -> list[str]:
 
 def pay_at_visit_text() -> str:
     return _("Pay your therapist at the visit.")
+
+
+def how_you_pay(terms: Terms | None, *, price_cents: int, booked: bool = False) -> str:
+    """How and when the client pays, in one plain sentence: before they confirm (the review
+    page) or once booked (the visit page and the booking e-mails). ``terms`` None: payments
+    are off, or the booking was made while they were."""
+    if terms is None:
+        return _(
+            "You pay your therapist at the visit, in the way you agree with them; nothing is "
+            "paid online."
+        )
+    price = money(price_cents, terms.currency)
+    deposit = terms.deposit_cents(price_cents)
+    if deposit:
+        words = {
+            "deposit": money(deposit, terms.currency),
+            "rest": money(price_cents - deposit, terms.currency),
+        }
+        if booked:
+            return (
+                _(
+                    "You pay by card: a deposit of %(deposit)s was taken when you booked; the "
+                    "rest, %(rest)s, is charged to the same card after the visit."
+                )
+                % words
+            )
+        return (
+            _(
+                "You pay by card: a deposit of %(deposit)s is taken when you confirm; the rest, "
+                "%(rest)s, is charged to the same card after the visit."
+            )
+            % words
+        )
+    if booked:
+        return _(
+            "You pay by card: the card you saved when you booked is charged %(price)s after "
+            "the visit. Nothing was taken before."
+        ) % {"price": price}
+    return _(
+        "You pay by card: your card is saved when you confirm, and %(price)s is charged "
+        "after the visit. Nothing is taken now."
+    ) % {"price": price}

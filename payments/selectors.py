@@ -13,8 +13,16 @@ from django.utils.translation import gettext as _
 from booking.models import Booking
 from clients.models import ClientProfile
 from payments.models import BookingTerms, Customer, Payment, Refund
-from payments.policy import Terms, money, pay_at_visit_text, terms_for, terms_text, to_cents
-from therapists.models import TherapistProfile
+from payments.policy import (
+    Terms,
+    how_you_pay,
+    money,
+    pay_at_visit_text,
+    terms_for,
+    terms_text,
+    to_cents,
+)
+from therapists.models import Service, TherapistProfile
 
 
 def therapist_terms_text(*, therapist: TherapistProfile, price: object = None) -> list[str]:
@@ -186,3 +194,22 @@ def totals_by_therapist(
         )
         for row in rows.order_by("booking__therapist_id")
     ]
+
+
+def payment_expectation(
+    *,
+    therapist: TherapistProfile,
+    service: Service,
+    booking: Booking | None = None,
+) -> str:
+    """How and when the client pays for ``service`` with ``therapist``: the terms they would
+    agree to now, or, for ``booking``, the terms it was made on (``BookingTerms``; none when
+    it was made with payments off)."""
+    if booking is not None:
+        agreed = BookingTerms.objects.filter(booking=booking).first()
+        if agreed is None:
+            return how_you_pay(None, price_cents=to_cents(booking.price), booked=True)
+        return how_you_pay(terms_for_booking(agreed), price_cents=agreed.price_cents, booked=True)
+    if not settings.PAYMENTS_ENABLED:
+        return how_you_pay(None, price_cents=to_cents(service.price))
+    return how_you_pay(terms_for(therapist), price_cents=to_cents(service.price))

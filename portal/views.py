@@ -34,8 +34,14 @@ from booking.models import Booking
 from booking.privacy import health_view
 from booking.wording import BEFORE_TREATING
 from clients.care_flags import care_flags
-from clients.models import IntakeAccessLog
-from clients.selectors import intake_changes, intake_current, intake_previous, pain_areas_sorted
+from clients.models import ClientProfile, IntakeAccessLog
+from clients.selectors import (
+    client_profile_for,
+    intake_changes,
+    intake_current,
+    intake_previous,
+    pain_areas_sorted,
+)
 from core import pagecache
 from core.zones import viewer_zone, zone_for
 from payments import selectors as payment_selectors
@@ -79,14 +85,31 @@ def _book_url(therapist: TherapistProfile, service: Service, slot: dt.datetime) 
 
 
 def _free_slots(
-    services: list[Service], now: dt.datetime, days: int = 14
+    services: list[Service],
+    now: dt.datetime,
+    days: int = 14,
+    client: ClientProfile | None = None,
 ) -> dict[int, list[dt.datetime]]:
-    """Free start times for many services at once: a fixed number of queries for the page."""
+    """Free start times for many services at once: a fixed number of queries for the page.
+    With ``client``, the times that client can book (their address, their own visits)."""
     if not services:
         return {}
     return booking_selectors.slots_for_services(
-        services=services, start_date=now.date(), days=days, now=now, rows_read_now=True
+        services=services,
+        start_date=now.date(),
+        days=days,
+        now=now,
+        client=client,
+        rows_read_now=True,
     )
+
+
+def _profile_url(therapist: TherapistProfile, area: booking_selectors.ViewerArea) -> str:
+    """A profile link that keeps a visitor's ZIP (a client's saved address needs none)."""
+    url = therapist.get_absolute_url()
+    if area.postcode and not area.saved:
+        url += "?" + urlencode({"postcode": area.postcode})
+    return url
 
 
 def _listing_key(kind: str, fingerprint: list[tuple[Any, ...]], *parts: object) -> str:
@@ -101,7 +124,12 @@ def _listing_key(kind: str, fingerprint: list[tuple[Any, ...]], *parts: object) 
 @require_GET
 def directory(request: HttpRequest) -> HttpResponse:
     modality = request.GET.get("modality", "").strip()
-    postcode = request.GET.get("postcode", "").strip()[:16]
+    client = client_profile_for(user=request.user)
+    if "postcode" in request.GET or client is None:
+        postcode = request.GET.get("postcode", "").strip()[:16]
+    else:
+        postcode = client.postcode  # a client sees who reaches their saved address first
+    area = booking_selectors.viewer_area(client=client, postcode=postcode)
     now = timezone.now()
     shared = pagecache.servable(request)
     if shared:
@@ -122,11 +150,16 @@ def directory(request: HttpRequest) -> HttpResponse:
             service = entry.services[0]
             service.therapist = entry.therapist
             first_services.append(service)
-    free = _free_slots(first_services, now)
+    # A client's "next free" is one they can book: their address and their own visits count.
+    # Times only for a place (a ZIP asked first), so that "next free" is one that can be booked.
+    free = _free_slots(first_services, now, client=client) if not area.asked else {}
     expires = []
     for entry in page.object_list:
         slots = free.get(entry.services[0].pk, []) if entry.services else []
         entry.next_slot = slots[0] if slots else None
+        if client is not None:
+            reach = booking_selectors.therapist_reach(therapist=entry.therapist, area=area)
+            entry.out_of_area = reach.sentence
         if entry.next_slot is not None:  # shown until it stops being bookable
             expires.append(entry.next_slot - dt.timedelta(hours=entry.therapist.min_notice_hours))
     query = request.GET.copy()
@@ -141,6 +174,9 @@ def directory(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "viewer_tz": str(viewer_zone(request.user)),
             "shared_page": shared,
+            "area": area,
+            "nobody_reaches": bool(result.point and not result.entries),
+            "edit_address_url": _edit_address_url(request),
         },
     )
     if shared:
@@ -148,13 +184,21 @@ def directory(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _edit_address_url(request: HttpRequest) -> str:
+    """The client's address form, coming back to this page."""
+    return f"{reverse('clients:profile_edit')}?{urlencode({'next': request.get_full_path()})}"
+
+
 @require_GET
 def profile(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
+    client = client_profile_for(user=request.user)
+    # Times are for a place: the client's saved address, or the ZIP a visitor gives.
+    area = booking_selectors.viewer_area(client=client, postcode=request.GET.get("postcode", ""))
     shared = pagecache.servable(request)
     if shared:
         fingerprint = therapist_selectors.listing_fingerprint(slug=slug)
-        key = _listing_key("profile", fingerprint, slug)
+        key = _listing_key("profile", fingerprint, slug, area.postcode)
         if fingerprint and (body := pagecache.get(key, now=now)) is not None:
             return HttpResponse(body)
     therapist = therapist_selectors.therapist_for_viewer(
@@ -168,7 +212,18 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
     services_offered = list(therapist.active_services)
     for service in services_offered:
         service.therapist = therapist
-    free = _free_slots(services_offered, now)
+    reach = booking_selectors.therapist_reach(therapist=therapist, area=area)
+    covering: list[tuple[TherapistProfile, str]] = []
+    free: dict[int, list[dt.datetime]] = {}
+    if not reach.reaches:
+        covering = [
+            (t, _profile_url(t, area))
+            for t in booking_selectors.therapists_covering(
+                area=area, client=client, exclude=therapist
+            )
+        ]
+    elif not area.asked or not therapist.is_approved:  # a preview shows its times as they are
+        free = _free_slots(services_offered, now, client=client)
     offers = [
         (
             service,
@@ -193,6 +248,10 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
             "viewer_tz": str(zone),
             "payment_terms": payment_selectors.therapist_terms_text(therapist=therapist),
             "shared_page": shared,
+            "area": area,
+            "reach": reach,
+            "covering": covering,
+            "edit_address_url": _edit_address_url(request),
         },
     )
     if shared and therapist.is_approved:

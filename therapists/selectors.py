@@ -306,6 +306,8 @@ class DirectoryEntry:
     services: list[Service]
     distance_km: float | None = None
     next_slot: dt.datetime | None = None
+    # Set by the page above for a signed-in client: why this therapist cannot come to them.
+    out_of_area: str = ""
 
     @property
     def price_min(self) -> Decimal | None:
@@ -325,6 +327,16 @@ class Directory:
     point: Point | None = None
     postcode_unknown: bool = False
     modalities: list[Modality] = field(default_factory=list)
+
+
+def therapist_reaches(therapist: TherapistProfile, point: Point | None) -> bool:
+    """The area rule, in its one home: a therapist reaches a place inside their travel radius
+    of their home base. A place or a base we cannot locate is given the benefit of the doubt
+    (the therapist sees the address before the visit). The directory, the booking flow, the
+    profiles and ``booking.policy`` all ask this."""
+    if point is None or therapist.home_point is None:
+        return True
+    return distance_km(therapist.home_point, point) <= therapist.radius_km
 
 
 def approved_therapists() -> QuerySet[TherapistProfile]:
@@ -383,7 +395,7 @@ def therapist_directory(*, modality_slug: str = "", postcode: str = "") -> Direc
             if home is None:
                 continue
             entry.distance_km = distance_km(home, result.point)
-            if entry.distance_km > therapist.radius_km:
+            if not therapist_reaches(therapist, result.point):
                 continue
         result.entries.append(entry)
     if result.point is not None:

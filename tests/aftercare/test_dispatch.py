@@ -236,7 +236,8 @@ def test_the_follow_up_links_to_the_same_therapist_and_service_with_free_times()
     sent = next(m for m in mail.outbox if m.subject.startswith("Time for your next visit"))
     query = f"therapist={booking.therapist_id}&service={booking.service_id}"
     assert query in sent.body
-    assert "Next free times:" in sent.body
+    assert "Free times around then" in sent.body
+    assert "in one click" not in sent.body  # a link opens a time to check and confirm
     assert sent.body.count(query + "&starts_at=") == 3
     assert "thirty minutes every other week" in sent.body
 

@@ -150,7 +150,7 @@ def test_visit_notes_reminders_feedback_and_follow_up(page, transactional_db, se
         page.get_by_role("img", name=re.compile("Back of the neck: pain at intake 7"))
     ).to_be_visible()
     check_a11y(page)
-    follow_up.get_by_role("link").nth(1).click()  # the first of the next free times
+    follow_up.get_by_test_id("follow-up-times").get_by_role("link").first.click()
     expect(page).to_have_url(re.compile(r"/book/review/"))
     expect(page.locator("main")).to_contain_text("Neck and shoulders, 60 min")
     expect(page.locator("main")).to_contain_text(therapist.display_name)

@@ -161,12 +161,16 @@ def test_a_client_filters_the_directory_and_opens_a_profile(page, transactional_
         radius_km=3,
     )
     factories.ServiceFactory(therapist=far, modality=sports)
-    client = factories.ClientProfileFactory()
+    # Dana lives in Boerum Hill (11217): Jordan and Maya reach her, "Far Away" does not.
+    client = factories.ClientProfileFactory(
+        postcode="11217", latitude="40.6816", longitude="-73.9798"
+    )
     login(page, client.user.email, factories.PASSWORD)
 
     open_menu_link(page, "Therapists")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Find a trigger point therapist")
-    expect(page.get_by_test_id("therapist-card")).to_have_count(3)
+    expect(page.get_by_label("Your ZIP code")).to_have_value("11217")  # her saved ZIP first
+    expect(page.get_by_test_id("therapist-card")).to_have_count(2)
     check_a11y(page)
     page.get_by_label("Kind of therapy").select_option(label="Sports trigger point therapy")
     page.get_by_label("Your ZIP code").fill("11217")

@@ -59,7 +59,15 @@ def world(db, clock):
 PAGES = {
     "directory": lambda t, s: "/therapists/?modality=myofascial&postcode=10001",
     "directory, all": lambda t, s: "/therapists/",
-    "profile": lambda t, s: reverse("therapists:profile", kwargs={"slug": t.slug}),
+    "profile": lambda t, s: (
+        reverse("therapists:profile", kwargs={"slug": t.slug}) + "?postcode=10001"
+    ),
+    # No ZIP yet: the page asks for one instead of showing times.
+    "profile, no ZIP": lambda t, s: reverse("therapists:profile", kwargs={"slug": t.slug}),
+    # A ZIP the therapist does not reach: says so, and who does.
+    "profile, out of area": lambda t, s: (
+        reverse("therapists:profile", kwargs={"slug": t.slug}) + "?postcode=90210"
+    ),
     "slots API": lambda t, s: f"/api/therapists/{t.pk}/slots?service={s.pk}&days=14",
 }
 
@@ -204,7 +212,7 @@ def test_after_each_change_every_page_is_what_a_fresh_render_gives(world, clock,
         therapist.save()
 
     if change == "unapproved":
-        for name in ("profile", "slots API"):
+        for name in ("profile", "profile, no ZIP", "profile, out of area", "slots API"):
             assert Client().get(urls[name]).status_code == 404, name
         urls = {name: urls[name] for name in ("directory", "directory, all")}
     kept = {name: served(url) for name, url in urls.items()}  # all read before any clear

@@ -226,7 +226,7 @@ def test_it_links_each_next_free_time_to_the_booking_flow(client):
     service = factories.ServiceFactory(therapist=profile)
     for weekday in range(7):
         factories.WeeklyHoursFactory(therapist=profile, weekday=weekday)
-    response = client.get(profile.get_absolute_url())
+    response = client.get(profile.get_absolute_url(), {"postcode": "10001"})
     ((_, slots),) = response.context["offers"]
     assert len(slots) == 3
     days = {slot.astimezone(profile.tz).date() for slot, _ in slots}
