@@ -174,7 +174,12 @@ class SessionNoteAdmin(_HealthDataAdmin):
     )
     list_filter = ("therapist",)
     search_fields = (*CLIENT_SEARCH, "therapist__display_name")
-    list_select_related = ("client__user", "therapist", "booking")
+    list_select_related = (
+        "client__user",
+        "therapist",
+        "booking__service__modality",
+        "booking__client__user",
+    )
     raw_id_fields = ("booking", "client", "therapist")
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -196,7 +201,12 @@ class FeedbackAdmin(_HealthDataAdmin):
     )
     list_filter = ("comment_status", "pressure", "rating", "therapist")
     search_fields = (*CLIENT_SEARCH, "therapist__display_name", "comment")
-    list_select_related = ("client__user", "therapist", "booking")
+    list_select_related = (
+        "client__user",
+        "therapist",
+        "booking__service__modality",
+        "booking__client__user",
+    )
     raw_id_fields = ("booking", "client", "therapist")
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -238,6 +248,6 @@ class BookingSeriesAdmin(admin.ModelAdmin):
         "cancelled_at",
     )
     search_fields = (*CLIENT_SEARCH[:3], "therapist__display_name")
-    list_select_related = ("client__user", "therapist", "service")
+    list_select_related = ("client__user", "therapist", "service__modality")
     raw_id_fields = ("client", "therapist", "service")
     inlines = (SeriesVisitInline,)

@@ -213,7 +213,7 @@ class IntakeAccessLogAdmin(_ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("viewed_at", "viewer", "client", "record", "intake", "context")
     list_filter = ("record", "viewed_at")
     search_fields = ("viewer__email", "client__user__email")
-    list_select_related = ("viewer", "client__user", "intake")
+    list_select_related = ("viewer", "client__user", "intake__client__user")
     date_hierarchy = "viewed_at"
     show_full_result_count = False
     fields = ("viewed_at", "viewer", "client", "record", "intake", "context")

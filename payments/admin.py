@@ -87,7 +87,7 @@ class PaymentAdmin(admin.ModelAdmin):
     list_display = ("booking", "action", "amount_display", "status", "updated_at")
     list_filter = ("status", "action")
     search_fields = ("stripe_id", "booking__client__user__email")
-    list_select_related = ("booking__service", "booking__client__user")
+    list_select_related = ("booking__service__modality", "booking__client__user")
     inlines = [RefundInline]
     readonly_fields = (
         "booking",
