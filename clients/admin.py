@@ -49,6 +49,8 @@ class IntakeVersionInline(_ReadOnlyMixin, admin.TabularInline):
     fields = ("version", "created_at", "open_link")
     readonly_fields = fields
     ordering = ("-version",)
+    # The admin's own page (logged), not the site's intake page: no "view on site" link.
+    view_on_site = False
     verbose_name = _("intake version")
     verbose_name_plural = _("intake versions (open one to read it; that view is logged)")
 
