@@ -15,7 +15,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "action", "actor_email", "subject_type", "subject_id")
     list_filter = ("action", ("at", admin.DateFieldListFilter))
     search_fields = ("=subject_id", "actor_email")
-    date_hierarchy = "at"
     show_full_result_count = False
     fields = ("at", "action", "actor", "actor_email", "subject_type", "subject_id", "detail")
     readonly_fields = fields

@@ -161,7 +161,8 @@ class IntakeAdmin(_ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("pressure", "never_had_massage", "created_at")
     search_fields = ("client__user__email", "client__user__first_name", "client__user__last_name")
     list_select_related = ("client__user",)
-    date_hierarchy = "created_at"
+    # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
+    show_full_result_count = False
     inlines = (PainAreaInline,)
     readonly_fields = (
         "client",
@@ -216,7 +217,7 @@ class IntakeAccessLogAdmin(_ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("record", "viewed_at")
     search_fields = ("viewer__email", "client__user__email")
     list_select_related = ("viewer", "client__user", "intake__client__user")
-    date_hierarchy = "viewed_at"
+    # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
     show_full_result_count = False
     fields = ("viewed_at", "viewer", "client", "record", "intake", "context")
     readonly_fields = fields
