@@ -268,6 +268,10 @@ def seed_load(
         days = per_therapist // SLOTS_PER_DAY + 1
         first_day = now - dt.timedelta(days=int(days * 0.88))
         booking_rows: list[Booking] = []
+        # A client is in one place at a time: PostgreSQL refuses a client's overlapping active
+        # visits too. Slots are the same four times a day for everyone, so a clash is a client
+        # booked twice at the same start.
+        taken: set[tuple[int, dt.datetime]] = set()
         for ti, profile in enumerate(profiles):
             count = per_therapist + (1 if ti < bookings - per_therapist * therapists else 0)
             for j in range(min(count, bookings - len(booking_rows))):
@@ -280,6 +284,14 @@ def seed_load(
                     status = (
                         Booking.Status.PENDING if rng.random() < 0.1 else Booking.Status.CONFIRMED
                     )
+                    for step in range(clients):
+                        if ((ci + step) % clients, starts) not in taken:
+                            ci = (ci + step) % clients
+                            break
+                    else:
+                        status = Booking.Status.CANCELLED
+                    if status != Booking.Status.CANCELLED:
+                        taken.add((ci, starts))
                 else:
                     r = rng.random()
                     status = (
