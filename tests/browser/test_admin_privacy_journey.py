@@ -93,3 +93,17 @@ def test_staff_export_then_erase_a_client(page, transactional_db, tmp_path):
     kept = Booking.objects.get(pk=visit.pk)
     assert (kept.status, kept.price) == (Booking.Status.COMPLETED, visit.price)
     assert AuditEntry.objects.filter(action=AuditEntry.Action.CLIENT_ERASE, actor=staff).exists()
+
+
+def test_staff_open_the_reports_from_the_admin_index(page, transactional_db):
+    visit = past_visit(hours_ago=24)
+    staff = factories.StaffFactory(email="office@example.com", mfa=False)
+    login(page, staff.email, factories.PASSWORD)
+    page.goto("/admin/")
+    page.get_by_role("link", name="Reports").click()
+    expect(page.locator("svg.hk-chart")).to_have_count(2)
+    expect(page.locator("#report-therapists")).to_contain_text(visit.therapist.display_name)
+    check_a11y(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download per therapist and month (CSV)").click()
+    assert download.value.suggested_filename.startswith("report-monthly-")
