@@ -61,14 +61,14 @@ class IntakeVersionInline(_ReadOnlyMixin, admin.TabularInline):
 
 
 class AccessLogInline(_ReadOnlyMixin, admin.TabularInline):
-    """Who looked at this client's health data, newest first (the last 50)."""
+    """Who looked at this client's health data, newest first."""
 
     model = IntakeAccessLog
     extra = 0
     fields = ("viewed_at", "viewer", "record", "intake", "context")
     readonly_fields = fields
     ordering = ("-viewed_at",)
-    verbose_name_plural = _("health data access log (latest)")
+    verbose_name_plural = _("health data access log")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[IntakeAccessLog]:
         return super().get_queryset(request).select_related("viewer", "intake__client__user")

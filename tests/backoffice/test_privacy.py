@@ -316,3 +316,28 @@ def test_a_second_erasure_is_harmless(client, staff, alice):
     assert len(entries) == 2
     assert entries[1] == (AuditEntry.Action.CLIENT_ERASE, {"already_erased": True})
     assert _found(alice.secrets) == []
+
+
+def test_the_clients_admin_page_is_read_only_with_intake_versions_and_access_log(
+    client, staff, alice
+):
+    therapist = alice.past.therapist.user
+    IntakeAccessLog.objects.create(
+        client=alice.client, viewer=therapist, record="intake", context="visit"
+    )
+    page = client.get(reverse("admin:clients_clientprofile_change", args=[alice.client.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    intake = Intake.objects.get(client=alice.client)
+    assert reverse("admin:clients_intake_change", args=[intake.pk]) in text
+    assert "Health data access log" in text and therapist.email in text
+    assert 'name="_save"' not in text
+    # Reading the page is not reading the intake: nothing logged for staff.
+    assert not IntakeAccessLog.objects.filter(viewer=staff).exists()
+    assert (
+        client.post(
+            reverse("admin:clients_clientprofile_change", args=[alice.client.pk]),
+            {"phone": "+1 000"},
+        ).status_code
+        == 403
+    )
