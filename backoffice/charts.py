@@ -8,7 +8,7 @@ from decimal import Decimal
 
 WIDTH = 640
 HEIGHT = 200
-LEFT = 48
+LEFT = 76
 RIGHT = 8
 TOP = 10
 BOTTOM = 24
@@ -55,6 +55,10 @@ def _nice_max(value: float) -> float:
     return step * 10
 
 
+def _label(unit: str, value: float) -> str:
+    return f"{unit}{value:,.0f}" if value == int(value) else f"{unit}{value:,.1f}"
+
+
 def bar_chart(*, title: str, points: list[tuple[str, int | Decimal]], unit: str = "") -> BarChart:
     """Bars for ``points`` (label, value), scaled to a round maximum with four grid lines."""
     top = _nice_max(max((float(v) for _, v in points), default=0.0))
@@ -71,7 +75,7 @@ def bar_chart(*, title: str, points: list[tuple[str, int | Decimal]], unit: str 
             Bar(x=x, y=baseline - h, width=bar_w, height=h, label=label, value=f"{unit}{value}")
         )
     ticks = [
-        Tick(y=baseline - round(plot_h * k / 4), label=f"{unit}{top * k / 4:g}") for k in range(5)
+        Tick(y=baseline - round(plot_h * k / 4), label=_label(unit, top * k / 4)) for k in range(5)
     ]
     description = f"{title}: " + ", ".join(f"{b.label} {b.value}" for b in bars)
     return BarChart(

@@ -36,6 +36,10 @@ def _this_year_start() -> str:
     return start.strftime("%Y-%m")
 
 
+def default_report_query() -> dict[str, str]:
+    return {"start": _this_year_start(), "months": "12"}
+
+
 class ReportForm(forms.Form):
     start = forms.RegexField(
         label=_("From month (YYYY-MM)"),

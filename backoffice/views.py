@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.http import request_user
 from backoffice import charts
-from backoffice.forms import EraseForm, ExportForm, ReportForm
+from backoffice.forms import EraseForm, ExportForm, ReportForm, default_report_query
 from backoffice.privacy import (
     SECTIONS,
     client_erase,
@@ -174,7 +174,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     if not request.GET:
-        form = ReportForm({})
+        form = ReportForm(default_report_query())
         form.is_valid()
     report = business_report(
         start=form.start_date(),

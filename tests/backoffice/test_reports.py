@@ -221,3 +221,12 @@ def test_the_reports_are_for_staff_only(world, client):
     assert response.status_code == 302 and "login" in response["Location"]
     client.force_login(factories.StaffFactory(is_superuser=False))
     assert client.get(reverse("backoffice:reports")).status_code == 403
+
+
+def test_without_a_query_it_shows_the_last_twelve_months(world, client):
+    client.force_login(factories.StaffFactory())
+    page = client.get(reverse("backoffice:reports"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'name="months" value="12"' in text
+    assert text.count('<svg class="hk-chart"') == 2
