@@ -45,7 +45,7 @@ class ReminderAdmin(admin.ModelAdmin):
     search_fields = CLIENT_SEARCH
     list_select_related = ("client__user",)
     raw_id_fields = ("client", "booking")
-    date_hierarchy = "due_at"
+    # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
     ordering = ("-due_at",)
     show_full_result_count = False
     actions = ("retry_failed", "cancel_reminders")
@@ -172,12 +172,18 @@ class SessionNoteAdmin(_HealthDataAdmin):
         "follow_up_days",
         "created_at",
     )
-    list_filter = ("therapist",)
+    list_filter = ("therapist", ("created_at", admin.DateFieldListFilter))
     search_fields = (*CLIENT_SEARCH, "therapist__display_name")
-    list_select_related = ("client__user", "therapist", "booking")
+    list_select_related = (
+        "client__user",
+        "therapist",
+        "booking__service__modality",
+        "booking__client__user",
+    )
     raw_id_fields = ("booking", "client", "therapist")
-    date_hierarchy = "created_at"
+    # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
     show_full_result_count = False
+    ordering = ("-pk",)  # newest first, read from the primary key's index
 
 
 @admin.register(Feedback)
@@ -194,12 +200,24 @@ class FeedbackAdmin(_HealthDataAdmin):
         "short_comment",
         "created_at",
     )
-    list_filter = ("comment_status", "pressure", "rating", "therapist")
+    list_filter = (
+        "comment_status",
+        "pressure",
+        "rating",
+        "therapist",
+        ("created_at", admin.DateFieldListFilter),
+    )
     search_fields = (*CLIENT_SEARCH, "therapist__display_name", "comment")
-    list_select_related = ("client__user", "therapist", "booking")
+    list_select_related = (
+        "client__user",
+        "therapist",
+        "booking__service__modality",
+        "booking__client__user",
+    )
     raw_id_fields = ("booking", "client", "therapist")
-    date_hierarchy = "created_at"
+    # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
     show_full_result_count = False
+    ordering = ("-pk",)  # newest first, read from the primary key's index
     actions = ("approve_comments", "reject_comments")
 
     @admin.display(description=_("comment"))
@@ -238,6 +256,6 @@ class BookingSeriesAdmin(admin.ModelAdmin):
         "cancelled_at",
     )
     search_fields = (*CLIENT_SEARCH[:3], "therapist__display_name")
-    list_select_related = ("client__user", "therapist", "service")
+    list_select_related = ("client__user", "therapist", "service__modality")
     raw_id_fields = ("client", "therapist", "service")
     inlines = (SeriesVisitInline,)

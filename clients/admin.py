@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.http import request_user
@@ -37,8 +40,46 @@ class _ReadOnlyMixin:
         )
 
 
+class IntakeVersionInline(_ReadOnlyMixin, admin.TabularInline):
+    """The intake's versions, newest first, each a link to the (logged) intake page: the list
+    itself shows no health data."""
+
+    model = Intake
+    extra = 0
+    fields = ("version", "created_at", "open_link")
+    readonly_fields = fields
+    ordering = ("-version",)
+    # The admin's own page (logged), not the site's intake page: no "view on site" link.
+    view_on_site = False
+    verbose_name = _("intake version")
+    verbose_name_plural = _("intake versions (open one to read it; that view is logged)")
+
+    @admin.display(description=_("intake"))
+    def open_link(self, obj: Intake) -> str:
+        url = reverse("admin:clients_intake_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open"))
+
+
+class AccessLogInline(_ReadOnlyMixin, admin.TabularInline):
+    """Who looked at this client's health data, newest first."""
+
+    model = IntakeAccessLog
+    extra = 0
+    fields = ("viewed_at", "viewer", "record", "intake", "context")
+    readonly_fields = fields
+    ordering = ("-viewed_at",)
+    verbose_name_plural = _("health data access log")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IntakeAccessLog]:
+        return super().get_queryset(request).select_related("viewer", "intake__client__user")
+
+
 @admin.register(ClientProfile)
 class ClientProfileAdmin(admin.ModelAdmin):
+    """Read-only: a client's profile is theirs to change (or erased through the back office's
+    "Erase client", which keeps what the business must keep). Export and erasure are linked
+    from the page (templates/admin/clients/clientprofile/change_form.html)."""
+
     list_display = ("__str__", "user_email", "city", "postcode", "email_reminders", "created_at")
     list_filter = ("email_reminders", "city", "time_zone")
     search_fields = (
@@ -50,8 +91,8 @@ class ClientProfileAdmin(admin.ModelAdmin):
         "postcode",
     )
     list_select_related = ("user",)
-    readonly_fields = ("created_at", "updated_at")
-    autocomplete_fields = ("user",)
+    show_full_result_count = False
+    inlines = (IntakeVersionInline, AccessLogInline)
     fieldsets = (
         (None, {"fields": ("user", "phone")}),
         (
@@ -59,9 +100,36 @@ class ClientProfileAdmin(admin.ModelAdmin):
             {"fields": ("street", "city", "postcode", "latitude", "longitude", "access_notes")},
         ),
         (_("Emergency contact"), {"fields": ("emergency_contact_name", "emergency_contact_phone")}),
-        (_("Preferences"), {"fields": ("email_reminders", "time_zone")}),
+        (_("Preferences"), {"fields": ("email_reminders", "email_offers", "time_zone")}),
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
+    readonly_fields = (
+        "user",
+        "phone",
+        "street",
+        "city",
+        "postcode",
+        "latitude",
+        "longitude",
+        "access_notes",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "email_reminders",
+        "email_offers",
+        "time_zone",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting would take the visits and payments the business must keep: erase instead.
+        return False
 
     @admin.display(description=_("e-mail"), ordering="user__email")
     def user_email(self, obj: ClientProfile) -> str:
@@ -93,7 +161,8 @@ class IntakeAdmin(_ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("pressure", "never_had_massage", "created_at")
     search_fields = ("client__user__email", "client__user__first_name", "client__user__last_name")
     list_select_related = ("client__user",)
-    date_hierarchy = "created_at"
+    # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
+    show_full_result_count = False
     inlines = (PainAreaInline,)
     readonly_fields = (
         "client",
@@ -147,8 +216,8 @@ class IntakeAccessLogAdmin(_ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("viewed_at", "viewer", "client", "record", "intake", "context")
     list_filter = ("record", "viewed_at")
     search_fields = ("viewer__email", "client__user__email")
-    list_select_related = ("viewer", "client__user", "intake")
-    date_hierarchy = "viewed_at"
+    list_select_related = ("viewer", "client__user", "intake__client__user")
+    # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
     show_full_result_count = False
     fields = ("viewed_at", "viewer", "client", "record", "intake", "context")
     readonly_fields = fields

@@ -87,7 +87,10 @@ class PaymentAdmin(admin.ModelAdmin):
     list_display = ("booking", "action", "amount_display", "status", "updated_at")
     list_filter = ("status", "action")
     search_fields = ("stripe_id", "booking__client__user__email")
-    list_select_related = ("booking__service", "booking__client__user")
+    list_select_related = ("booking__service__modality", "booking__client__user")
+    # Newest first by key: the same order as created_at, read from the primary key's index.
+    ordering = ("-pk",)
+    show_full_result_count = False
     inlines = [RefundInline]
     readonly_fields = (
         "booking",
@@ -201,6 +204,8 @@ class CustomerAdmin(admin.ModelAdmin):
 class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ("received_at", "type", "event_id", "processed_at", "outcome")
     list_filter = ("type",)
+    ordering = ("-pk",)
+    show_full_result_count = False
     search_fields = ("event_id",)
     readonly_fields = ("event_id", "type", "payload", "received_at", "processed_at", "outcome")
 

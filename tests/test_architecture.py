@@ -23,6 +23,7 @@ APPS = (
     "aftercare",
     "payments",
     "portal",
+    "backoffice",
     "config",
 )
 

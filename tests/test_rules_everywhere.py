@@ -341,6 +341,16 @@ def test_the_therapists_door_refuses_another_therapist(world, client):
     assert booking.status == Booking.Status.CONFIRMED
 
 
+def test_erasing_a_client_cancels_their_visits_even_inside_the_cutoff(world, client):
+    booking = _booked(world, hours_ahead=5)
+    client.force_login(world.staff)
+    url = reverse("backoffice:client_erase", args=[world.client.pk])
+    assert client.post(url, {"confirm": "on"}).status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert booking.events.get().actor == world.staff
+
+
 # --- No door without its row ----------------------------------------------------------------------
 
 WRITE_SERVICES = {
@@ -371,6 +381,7 @@ DOORS = {
     "aftercare.views:series_detail": "series: cancel one visit, series: cancel all",
     "aftercare.views:session_note": "notes complete a visit (tests/aftercare/test_notes.py)",
     "booking.tasks:expire_pending_bookings": "the system, no client rule (test_tasks_admin_demo)",
+    "backoffice.privacy:client_erase": "staff for the business, no cut-off (test below)",
 }
 # Services calling services, and demo data: they add no door of their own.
 INTERNAL = {
