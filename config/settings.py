@@ -74,6 +74,7 @@ LOCAL_APPS = [
     "aftercare",
     "payments",
     "portal",
+    "backoffice",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class BackofficeConfig(AppConfig):
+    """Running the business from Django admin: the operations overview, the admin actions that
+    span several apps (suspend a therapist and cancel their visits), staff roles, reports and
+    privacy requests. It sits beside portal, above every product app, so it may call any
+    app's services and selectors; it holds no business rule of its own."""
+
+    name = "backoffice"
+    verbose_name = "Back office"
