@@ -276,6 +276,17 @@ def admin_cancel_for_client(world: World, http: Client, booking: Booking) -> str
     )
 
 
+def admin_move_for_client(world: World, http: Client, booking: Booking) -> str:
+    http.force_login(world.staff)
+    return _page(
+        http.post(
+            reverse("admin:booking_booking_move", args=[booking.pk]),
+            {"starts_at": slot_value(world.slot(days_ahead=3)), "for_client": "on"},
+            follow=True,
+        )
+    )
+
+
 CHANGE_DOORS: dict[str, tuple[str, Callable[[World, Client, Booking], str]]] = {
     "dashboard: cancel": ("cancel", cancel_page),
     "dashboard: move": ("move", reschedule_page),
@@ -284,6 +295,7 @@ CHANGE_DOORS: dict[str, tuple[str, Callable[[World, Client, Booking], str]]] = {
     "series: cancel one visit": ("cancel", series_cancel_one),
     "series: cancel all": ("cancel", series_cancel_all),
     "admin: cancel at the client's request": ("cancel", admin_cancel_for_client),
+    "admin: move at the client's request": ("move", admin_move_for_client),
 }
 
 
@@ -327,6 +339,19 @@ def test_staff_acting_for_the_business_may_cancel_inside_the_cutoff(world, clien
     assert booking.status == Booking.Status.CANCELLED
 
 
+def test_staff_acting_for_the_business_may_move_inside_the_cutoff(world, client):
+    booking = _booked(world, hours_ahead=5)
+    original = booking.starts_at
+    client.force_login(world.staff)
+    client.post(
+        reverse("admin:booking_booking_move", args=[booking.pk]),
+        {"starts_at": slot_value(world.slot(days_ahead=3))},
+    )
+    booking.refresh_from_db()
+    assert booking.starts_at != original
+    assert booking.events.last().action == "rescheduled"
+
+
 def test_the_therapists_door_refuses_another_therapist(world, client):
     booking = _booked(world, hours_ahead=48)
     stranger = factories.TherapistProfileFactory()
@@ -367,6 +392,10 @@ DOORS = {
     "booking.views:visit_action": "the therapist's door (test above)",
     "booking.admin:BookingAdmin.add_view": "admin: book for a client",
     "booking.admin:BookingAdmin._cancel": "admin: cancel at the client's request / business",
+    "booking.admin:BookingAdmin.move_view": "admin: move at the client's request",
+    "booking.admin:BookingAdmin.confirm": "admin actions (tests/booking/test_admin_actions.py)",
+    "booking.admin:BookingAdmin.mark_completed": "admin actions (test_admin_actions.py)",
+    "booking.admin:BookingAdmin.mark_no_show": "admin actions (test_admin_actions.py)",
     "aftercare.views:_series_confirm": "series flow",
     "aftercare.views:series_detail": "series: cancel one visit, series: cancel all",
     "aftercare.views:session_note": "notes complete a visit (tests/aftercare/test_notes.py)",
