@@ -13,11 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.http import request_user
+from booking.models import Booking
 from clients.models import IntakeAccessLog
 from clients.permissions import staff_may_see_health_data
 from clients.services import health_view_record
 
-from . import services
+from . import selectors, services
 from .models import BookingSeries, Feedback, Reminder, SeriesVisit, SessionNote
 
 CLIENT_SEARCH = (
@@ -180,6 +181,24 @@ class SessionNoteAdmin(_HealthDataAdmin):
     show_full_result_count = False
 
 
+class FollowUpFilter(admin.SimpleListFilter):
+    """Feedback that alerted the therapist (soreness 7+ anywhere, or the pressure too deep):
+    still to follow up, or done."""
+
+    title = _("follow-up")
+    parameter_name = "follow_up"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("waiting", _("Sore client, not followed up")), ("done", _("Followed up"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "waiting":
+            return queryset.filter(therapist_alerted_at__isnull=False, followed_up_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(followed_up_at__isnull=False)
+        return queryset
+
+
 @admin.register(Feedback)
 class FeedbackAdmin(_HealthDataAdmin):
     health_record = IntakeAccessLog.Record.FEEDBACK
@@ -192,15 +211,35 @@ class FeedbackAdmin(_HealthDataAdmin):
         "pressure",
         "comment_status",
         "short_comment",
+        "followed_up_at",
         "created_at",
     )
-    list_filter = ("comment_status", "pressure", "rating", "therapist")
+    list_filter = (FollowUpFilter, "comment_status", "pressure", "rating", "therapist")
     search_fields = (*CLIENT_SEARCH, "therapist__display_name", "comment")
     list_select_related = ("client__user", "therapist", "booking")
     raw_id_fields = ("booking", "client", "therapist")
     date_hierarchy = "created_at"
     show_full_result_count = False
-    actions = ("approve_comments", "reject_comments")
+    actions = ("approve_comments", "reject_comments", "record_follow_up")
+
+    def has_follow_up_permission(self, request: HttpRequest) -> bool:
+        # Reading the feedback (health data) and the right to change feedback rows.
+        return self.has_view_permission(request) and request.user.has_perm(
+            "aftercare.change_feedback"
+        )
+
+    @admin.action(
+        description=_("Record that we got back to these clients"), permissions=["follow_up"]
+    )
+    def record_follow_up(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
+        actor = request_user(request)
+        count = sum(services.feedback_follow_up_record(feedback=f, actor=actor) for f in queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d follow-up recorded.", "%(n)d follow-ups recorded.", count)
+            % {"n": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
 
     @admin.display(description=_("comment"))
     def short_comment(self, obj: Feedback) -> str:
@@ -241,3 +280,33 @@ class BookingSeriesAdmin(admin.ModelAdmin):
     list_select_related = ("client__user", "therapist", "service")
     raw_id_fields = ("client", "therapist", "service")
     inlines = (SeriesVisitInline,)
+
+
+class WaitingForNotesFilter(admin.SimpleListFilter):
+    """On the bookings list: visits of the last month that have ended without session notes
+    (the same visits the therapist sees listed, ``aftercare.selectors.waiting_for_notes``)."""
+
+    title = _("session notes")
+    parameter_name = "notes"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("waiting", _("Ended, no notes yet"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "waiting":
+            return queryset.filter(selectors.waiting_for_notes())
+        return queryset
+
+
+# Aftercare adds its filter to the registered booking admin: booking's admin knows nothing of
+# session notes (as with payments' inline).
+def _add_filter_to_booking_admin() -> None:
+    booking_admin = admin.site.get_model_admin(Booking)
+    if WaitingForNotesFilter not in booking_admin.list_filter:
+        booking_admin.list_filter = (  # type: ignore[misc]  # on the instance, as payments does
+            *booking_admin.list_filter,
+            WaitingForNotesFilter,
+        )
+
+
+_add_filter_to_booking_admin()
