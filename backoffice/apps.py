@@ -9,3 +9,10 @@ class BackofficeConfig(AppConfig):
 
     name = "backoffice"
     verbose_name = "Back office"
+
+    def ready(self) -> None:
+        # After admin's autodiscovery (django.contrib.admin comes first in INSTALLED_APPS):
+        # add the actions that need several apps to the registered admins.
+        from backoffice import admin_therapists
+
+        admin_therapists.add_suspend_action()

@@ -400,6 +400,10 @@ DOORS = {
     "aftercare.views:series_detail": "series: cancel one visit, series: cancel all",
     "aftercare.views:session_note": "notes complete a visit (tests/aftercare/test_notes.py)",
     "booking.tasks:expire_pending_bookings": "the system, no client rule (test_tasks_admin_demo)",
+    "backoffice.suspension:therapist_suspend_with_visits": (
+        "admin: suspend a therapist and cancel their visits for the business, no cut-off "
+        "(tests/backoffice/test_suspend.py)"
+    ),
 }
 # Services calling services, and demo data: they add no door of their own.
 INTERNAL = {
