@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender: Any, **kwargs: Any) -> None:
+    # A model added after the roles' migration joins "Operations lead" (backoffice.roles).
+    from backoffice.roles import roles_sync
+
+    roles_sync(apps=kwargs.get("apps") or global_apps)
 
 
 class BackofficeConfig(AppConfig):
@@ -16,3 +27,6 @@ class BackofficeConfig(AppConfig):
         from backoffice import admin_therapists
 
         admin_therapists.add_suspend_action()
+        # Sent once per app; only for this one, which comes after every app it gives rights on
+        # (their permissions are written by then).
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="backoffice-roles")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -166,7 +167,7 @@ class BookingAdmin(admin.ModelAdmin):
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         if not self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:booking_booking_changelist"))
+            raise PermissionDenied
         form = BookForClientForm(request.POST or None)
         slots: list[tuple[str, str]] = []
         if request.method == "POST" and form.is_valid():
@@ -405,7 +406,7 @@ class BookingAdmin(admin.ModelAdmin):
         if booking is None:
             raise Http404(_("No such booking."))
         if not self.has_change_permission(request, booking):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         change_url = reverse("admin:booking_booking_change", args=[booking.pk])
         if not booking.is_active:
             self.message_user(request, _("This visit can no longer be moved."), messages.WARNING)
