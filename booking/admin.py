@@ -41,6 +41,13 @@ from booking.services import (
 from core.timefmt import local_label
 
 
+def parse_date_or_none(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 class BookingEventInline(admin.TabularInline):
     model = BookingEvent
     extra = 0
@@ -382,9 +389,10 @@ class BookingAdmin(admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
-    def _move_slots(self, booking: Booking) -> list[tuple[str, str]]:
-        """The real free times for this visit over the next two weeks: the selector the site
-        uses, for this client, with this visit's own time not blocking its new one."""
+    def _move_days(self, booking: Booking) -> dict[dt.date, list[dt.datetime]]:
+        """The real free times for this visit over the next two weeks, by day in the
+        therapist's zone: the selector the site uses, for this client, with this visit's own
+        time not blocking its new one."""
         therapist = booking.therapist
         today = timezone.localtime(timezone.now(), therapist.tz).date()
         slots = available_slots(
@@ -395,11 +403,11 @@ class BookingAdmin(admin.ModelAdmin):
             client=booking.client,
             exclude_booking=booking,
         )
-        return [
-            (s.astimezone(dt.UTC).isoformat(), local_label(s, therapist))
-            for s in slots
-            if s != booking.starts_at
-        ][:60]
+        days: dict[dt.date, list[dt.datetime]] = {}
+        for slot in slots:
+            if slot != booking.starts_at:
+                days.setdefault(timezone.localtime(slot, therapist.tz).date(), []).append(slot)
+        return days
 
     def move_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         booking = self.get_object(request, object_id)
@@ -411,8 +419,15 @@ class BookingAdmin(admin.ModelAdmin):
         if not booking.is_active:
             self.message_user(request, _("This visit can no longer be moved."), messages.WARNING)
             return HttpResponseRedirect(change_url)
-        slots = self._move_slots(booking)
-        form = MoveForm(request.POST or None, slots=slots)
+        therapist = booking.therapist
+        days = self._move_days(booking)
+        # The day shown: the one asked for, else the visit's own day, else the first free one.
+        asked = parse_date_or_none(request.POST.get("day") or request.GET.get("day"))
+        current_day = timezone.localtime(booking.starts_at, therapist.tz).date()
+        day = next((d for d in (asked, current_day) if d in days), next(iter(days), None))
+        shown = days.get(day, []) if day is not None else []
+        choices = [(s.astimezone(dt.UTC).isoformat(), local_label(s, therapist)) for s in shown]
+        form = MoveForm(request.POST or None, slots=choices)
         if request.method == "POST" and form.is_valid():
             try:
                 booking_reschedule(
@@ -435,9 +450,13 @@ class BookingAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": _("Move a visit"),
             "booking": booking,
-            "current": local_label(booking.starts_at, booking.therapist),
+            "current": local_label(booking.starts_at, therapist),
             "form": form,
-            "has_slots": bool(slots),
+            "day": day,
+            "days": [
+                (d, local_label(times[0], therapist, "D j M"), len(times))
+                for d, times in days.items()
+            ],
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/booking/move.html", context)
