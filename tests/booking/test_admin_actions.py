@@ -198,3 +198,23 @@ def test_the_change_page_links_to_the_move_page(logged_in, staff_user, booked):
         logged_in(staff_user).get(reverse("admin:booking_booking_change", args=[booked.pk]))
     )
     assert reverse("admin:booking_booking_move", args=[booked.pk]) in page
+
+
+def test_the_move_page_shows_the_free_times_of_the_day_asked_for(logged_in, staff_user, booked):
+    therapist = booked.therapist
+    day = timezone.localtime(booked.starts_at, therapist.tz).date() + dt.timedelta(days=1)
+    page = _page(
+        logged_in(staff_user).get(
+            reverse("admin:booking_booking_move", args=[booked.pk]), {"day": day.isoformat()}
+        )
+    )
+    assert f'aria-current="page">{day:%a} {day.day} {day:%b}' in page
+    assert f"Free times on {day:%A} {day.day} {day:%B}" in page
+    # A day that makes no sense falls back to the visit's own day, not an error.
+    page = _page(
+        logged_in(staff_user).get(
+            reverse("admin:booking_booking_move", args=[booked.pk]), {"day": "2026-02-31"}
+        )
+    )
+    current = timezone.localtime(booked.starts_at, therapist.tz).date()
+    assert f"Free times on {current:%A} {current.day} {current:%B}" in page
