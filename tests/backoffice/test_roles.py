@@ -243,3 +243,12 @@ def test_an_operations_lead_cannot_make_a_superuser_or_change_one(client):
     own = client.get(reverse("admin:accounts_user_change", args=[lead.pk])).content.decode()
     assert 'name="is_superuser"' not in own
     assert 'name="is_staff"' in own  # the rest of the page is editable
+
+
+def test_the_intake_list_shows_no_health_data_only_whose_intake_it_is(client):
+    visit = past_visit()
+    client.force_login(_staff_in(SUPPORT))
+    page = client.get(reverse("admin:clients_intake_changelist")).content.decode()
+    assert str(visit.client) in page
+    assert "Pressure" not in page and "screening" not in page.lower()
+    assert not IntakeAccessLog.objects.exists()  # a list is not a look at the intake
