@@ -73,7 +73,11 @@ class ClearanceForm(forms.Form):
 class MoveForm(forms.Form):
     """A new time for one visit, chosen among the free times listed on the page."""
 
-    starts_at = forms.CharField(label=_("New time"), widget=forms.RadioSelect)
+    starts_at = forms.CharField(
+        label=_("New time"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one of the free times.")},
+    )
     for_client = forms.BooleanField(
         label=_("The client asked for this change (the online cut-off applies)"),
         required=False,

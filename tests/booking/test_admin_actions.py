@@ -218,3 +218,15 @@ def test_the_move_page_shows_the_free_times_of_the_day_asked_for(logged_in, staf
     )
     current = timezone.localtime(booked.starts_at, therapist.tz).date()
     assert f"Free times on {current:%A} {current.day} {current:%B}" in page
+
+
+@pytest.mark.parametrize("value", ["", "tomorrow at noon", "2026-13-45T99:00:00Z"])
+def test_the_move_page_answers_a_nonsense_time_with_a_message(logged_in, staff_user, booked, value):
+    response = logged_in(staff_user).post(
+        reverse("admin:booking_booking_move", args=[booked.pk]), {"starts_at": value}
+    )
+    assert response.status_code == 200
+    assert "Choose one of the free times." in _page(response)
+    original = booked.starts_at
+    booked.refresh_from_db()
+    assert booked.starts_at == original
