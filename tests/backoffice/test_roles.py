@@ -26,6 +26,8 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from accounts import demo as accounts_demo
+from accounts.models import User
 from aftercare.models import BookingSeries, Feedback
 from backoffice.roles import OPERATIONS_LEAD, SUPPORT
 from clients.models import IntakeAccessLog
@@ -252,3 +254,11 @@ def test_the_intake_list_shows_no_health_data_only_whose_intake_it_is(client):
     assert str(visit.client) in page
     assert "Pressure" not in page and "screening" not in page.lower()
     assert not IntakeAccessLog.objects.exists()  # a list is not a look at the intake
+
+
+def test_the_demo_support_login_has_the_support_role(client):
+    logins = dict(accounts_demo.seed(password="demo-pass-123"))
+    accounts_demo.seed(password="demo-pass-123")  # idempotent
+    support = User.objects.get(email=logins["staff (Support role)"])
+    assert list(support.groups.values_list("name", flat=True)) == [SUPPORT]
+    assert support.is_staff and not support.is_superuser
