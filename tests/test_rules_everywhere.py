@@ -366,6 +366,74 @@ def test_the_therapists_door_refuses_another_therapist(world, client):
     assert booking.status == Booking.Status.CONFIRMED
 
 
+# --- The doors through which the therapist or staff answer and close a visit -------------------
+
+
+def therapist_visit_page(world: World, http: Client, booking: Booking, action: str) -> str:
+    http.force_login(world.therapist.user)
+    url = reverse("booking:visit_action", kwargs={"pk": booking.pk})
+    return _page(http.post(url, {"action": action}, follow=True))
+
+
+ADMIN_ACTIONS = {"confirm": "confirm", "complete": "mark_completed", "no_show": "mark_no_show"}
+
+
+def admin_action(world: World, http: Client, booking: Booking, action: str) -> str:
+    http.force_login(world.staff)
+    return _page(
+        http.post(
+            reverse("admin:booking_booking_changelist"),
+            {"action": ADMIN_ACTIONS[action], "_selected_action": [booking.pk]},
+            follow=True,
+        )
+    )
+
+
+ANSWER_DOORS: dict[str, Callable[[World, Client, Booking, str], str]] = {
+    "therapist's visit page": therapist_visit_page,
+    "admin action": admin_action,
+}
+
+# action, the booking's state, the rule's sentence
+ANSWER_RULES = {
+    "complete before the visit started": (
+        "complete",
+        {"hours_ahead": 48},
+        "A visit can be marked completed once it has started.",
+    ),
+    "no-show before the visit started": (
+        "no_show",
+        {"hours_ahead": 48},
+        "A visit can be marked as a no-show once it has started.",
+    ),
+    "confirm a visit already confirmed": (
+        "confirm",
+        {"hours_ahead": 48},
+        "This visit is now confirmed; nothing was changed.",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", list(ANSWER_RULES))
+@pytest.mark.parametrize("door", list(ANSWER_DOORS))
+def test_every_door_that_answers_a_visit_refuses_with_the_rules_sentence(world, client, door, rule):
+    action, state, message = ANSWER_RULES[rule]
+    booking = _booked(world, **state)
+    page = ANSWER_DOORS[door](world, client, booking, action)
+    assert message in page, f"{door} did not say why ({rule})"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED, door
+    assert booking.events.count() == 0, door
+
+
+@pytest.mark.parametrize("door", list(ANSWER_DOORS))
+def test_every_door_that_answers_a_visit_closes_one_that_started(world, client, door):
+    booking = _booked(world, hours_ahead=-2)
+    ANSWER_DOORS[door](world, client, booking, "complete")
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.COMPLETED, door
+
+
 # --- No door without its row ----------------------------------------------------------------------
 
 WRITE_SERVICES = {
@@ -393,9 +461,9 @@ DOORS = {
     "booking.admin:BookingAdmin.add_view": "admin: book for a client",
     "booking.admin:BookingAdmin._cancel": "admin: cancel at the client's request / business",
     "booking.admin:BookingAdmin.move_view": "admin: move at the client's request",
-    "booking.admin:BookingAdmin.confirm": "admin actions (tests/booking/test_admin_actions.py)",
-    "booking.admin:BookingAdmin.mark_completed": "admin actions (test_admin_actions.py)",
-    "booking.admin:BookingAdmin.mark_no_show": "admin actions (test_admin_actions.py)",
+    "booking.admin:BookingAdmin.confirm": "admin action (the answer doors above)",
+    "booking.admin:BookingAdmin.mark_completed": "admin action (the answer doors above)",
+    "booking.admin:BookingAdmin.mark_no_show": "admin action (the answer doors above)",
     "aftercare.views:_series_confirm": "series flow",
     "aftercare.views:series_detail": "series: cancel one visit, series: cancel all",
     "aftercare.views:session_note": "notes complete a visit (tests/aftercare/test_notes.py)",
