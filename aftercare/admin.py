@@ -99,7 +99,7 @@ class ReminderAdmin(admin.ModelAdmin):
     def short_error(self, obj: Reminder) -> str:
         return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
 
-    @admin.action(description=_("Retry the selected failed reminders"))
+    @admin.action(description=_("Retry the selected failed reminders"), permissions=["change"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         count = sum(services.reminder_retry(reminder=r) for r in queryset)
         self.message_user(
@@ -113,7 +113,9 @@ class ReminderAdmin(admin.ModelAdmin):
             messages.SUCCESS if count else messages.WARNING,
         )
 
-    @admin.action(description=_("Cancel the selected reminders (not yet sent)"))
+    @admin.action(
+        description=_("Cancel the selected reminders (not yet sent)"), permissions=["change"]
+    )
     def cancel_reminders(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         count = sum(services.reminder_cancel(reminder=r) for r in queryset)
         self.message_user(
@@ -223,7 +225,8 @@ class FeedbackAdmin(_HealthDataAdmin):
     actions = ("approve_comments", "reject_comments", "record_follow_up")
 
     def has_follow_up_permission(self, request: HttpRequest) -> bool:
-        # Reading the feedback (health data) and the right to change feedback rows.
+        # Following up and moderating comments: reading the feedback (health data) and the
+        # right to change feedback rows (the rows themselves are read-only here).
         return self.has_view_permission(request) and request.user.has_perm(
             "aftercare.change_feedback"
         )
@@ -245,13 +248,16 @@ class FeedbackAdmin(_HealthDataAdmin):
     def short_comment(self, obj: Feedback) -> str:
         return (obj.comment[:80] + "…") if len(obj.comment) > 80 else obj.comment
 
-    @admin.action(description=_("Approve the comments: show them on the therapist's profile"))
+    @admin.action(
+        description=_("Approve the comments: show them on the therapist's profile"),
+        permissions=["follow_up"],
+    )
     def approve_comments(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
         for feedback in queryset:
             services.feedback_comment_moderate(feedback=feedback, approve=True)
         self.message_user(request, _("Comments approved."))
 
-    @admin.action(description=_("Reject the comments: never show them"))
+    @admin.action(description=_("Reject the comments: never show them"), permissions=["follow_up"])
     def reject_comments(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
         for feedback in queryset:
             services.feedback_comment_moderate(feedback=feedback, approve=False)

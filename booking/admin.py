@@ -268,13 +268,18 @@ class BookingAdmin(admin.ModelAdmin):
             )
         return None
 
-    @admin.action(description=_("Cancel at the client's request (the cut-off applies)"))
+    @admin.action(
+        description=_("Cancel at the client's request (the cut-off applies)"),
+        permissions=["change"],
+    )
     def cancel_for_client(
         self, request: HttpRequest, queryset: QuerySet[Booking]
     ) -> HttpResponse | None:
         return self._cancel(request, queryset, action="cancel_for_client", for_client=True)
 
-    @admin.action(description=_("Cancel for the business (the clients are e-mailed)"))
+    @admin.action(
+        description=_("Cancel for the business (the clients are e-mailed)"), permissions=["change"]
+    )
     def cancel_for_business(
         self, request: HttpRequest, queryset: QuerySet[Booking]
     ) -> HttpResponse | None:

@@ -153,7 +153,7 @@ class TherapistProfileAdmin(admin.ModelAdmin):
             rows,
         )
 
-    @admin.action(description=_("Approve the selected therapists"))
+    @admin.action(description=_("Approve the selected therapists"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[TherapistProfile]) -> None:
         count = sum(1 for profile in queryset if therapist_approve(profile=profile))
         self.message_user(
@@ -167,7 +167,9 @@ class TherapistProfileAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reject the selected therapists (hide from clients)"))
+    @admin.action(
+        description=_("Reject the selected therapists (hide from clients)"), permissions=["change"]
+    )
     def reject(self, request: HttpRequest, queryset: QuerySet[TherapistProfile]) -> None:
         for profile in queryset:
             therapist_reject(profile=profile)

@@ -262,3 +262,42 @@ def test_the_demo_support_login_has_the_support_role(client):
     support = User.objects.get(email=logins["staff (Support role)"])
     assert list(support.groups.values_list("name", flat=True)) == [SUPPORT]
     assert support.is_staff and not support.is_superuser
+
+
+# The actions each role is offered on the lists where staff act (besides Django's "delete
+# selected", which follows the delete permission in the table above).
+ACTIONS: dict[str, tuple[set[str], set[str]]] = {
+    #                            Support                     Operations lead (same unless named)
+    "booking.booking": (
+        {
+            "confirm",
+            "record_clearance",
+            "move",
+            "cancel_for_client",
+            "cancel_for_business",
+            "mark_completed",
+            "mark_no_show",
+        },
+        set(),
+    ),
+    "therapists.therapistprofile": (set(), {"approve", "reject", "suspend"}),
+    "aftercare.reminder": ({"retry_failed", "cancel_reminders"}, set()),
+    "core.email": ({"retry"}, set()),
+    "aftercare.feedback": ({"record_follow_up", "approve_comments", "reject_comments"}, set()),
+}
+
+
+@pytest.mark.parametrize("label", list(ACTIONS))
+def test_each_role_is_offered_exactly_its_actions(rf, label):
+    model = next(m for m in admin.site._registry if m._meta.label_lower == label)
+    model_admin = admin.site._registry[model]
+    support_actions, lead_extra = ACTIONS[label]
+    for role, expected in (
+        (SUPPORT, support_actions),
+        (OPERATIONS_LEAD, support_actions | lead_extra),
+        (NO_GROUP, set()),
+    ):
+        request = rf.get("/")
+        request.user = _staff_in(role)
+        offered = set(model_admin.get_actions(request)) - {"delete_selected"}
+        assert offered == expected, f"{role} on {label}"
