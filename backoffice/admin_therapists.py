@@ -91,10 +91,17 @@ def suspend(
             modeladmin.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return None
         if not outcome.suspended:
+            # Suspending again is how staff cancel the visits they first chose to keep.
+            already = profile.approval == TherapistProfile.Approval.SUSPENDED
             modeladmin.message_user(
                 request,
-                _("%(name)s was not approved: nothing to suspend.") % {"name": profile},
-                messages.WARNING,
+                (
+                    _("%(name)s was already suspended.")
+                    if already
+                    else _("%(name)s was not approved: nothing to suspend.")
+                )
+                % {"name": profile},
+                messages.INFO if already else messages.WARNING,
             )
         suspended += outcome.suspended
         cancelled += len(outcome.cancelled)

@@ -156,3 +156,20 @@ def test_the_therapist_page_shows_the_working_week_readably(client):
     assert '<th scope="row">Monday</th><td>09:00–13:00, 14:00–18:00</td>' in page
     assert '<th scope="row">Tuesday</th><td>off</td>' in page
     assert "Times in America/New_York" in page
+
+
+def test_suspending_again_cancels_the_visits_first_kept(
+    client, therapist_with_visits, django_capture_on_commit_callbacks
+):
+    service, visits, _past = therapist_with_visits
+    client.force_login(factories.StaffFactory())
+    _suspend(client, service.therapist, confirmed="1", visits="keep")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = _page(
+            _suspend(
+                client, service.therapist, confirmed="1", visits="cancel", reason="Still unwell."
+            )
+        )
+    assert f"{service.therapist.display_name} was already suspended." in page
+    assert "2 visits cancelled" in page
+    assert all(Booking.objects.get(pk=v.pk).status == Booking.Status.CANCELLED for v in visits)
