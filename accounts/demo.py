@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import Group
+
 from accounts.models import User
+
+# The staff role a support agent has (backoffice.roles.SUPPORT, created by its migration).
+SUPPORT_GROUP = "Support"
 
 
 def ensure_user(
@@ -34,6 +39,16 @@ def seed(*, password: str) -> list[tuple[str, str]]:
         is_staff=True,
         is_superuser=True,
     )
+    support = ensure_user(
+        email="support@homeknots.example",
+        password=password,
+        role=User.Role.STAFF,
+        first_name="Sam",
+        last_name="Support",
+        is_staff=True,
+        is_superuser=False,
+    )
+    support.groups.set(Group.objects.filter(name=SUPPORT_GROUP))
     ensure_user(
         email="client@homeknots.example",
         password=password,
@@ -41,4 +56,8 @@ def seed(*, password: str) -> list[tuple[str, str]]:
         first_name="Dana",
         last_name="Client",
     )
-    return [("staff (admin)", "admin@homeknots.example"), ("client", "client@homeknots.example")]
+    return [
+        ("staff (admin)", "admin@homeknots.example"),
+        ("staff (Support role)", "support@homeknots.example"),
+        ("client", "client@homeknots.example"),
+    ]

@@ -13,11 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.http import request_user
+from booking.models import Booking
 from clients.models import IntakeAccessLog
 from clients.permissions import staff_may_see_health_data
 from clients.services import health_view_record
 
-from . import services
+from . import selectors, services
 from .models import BookingSeries, Feedback, Reminder, SeriesVisit, SessionNote
 
 CLIENT_SEARCH = (
@@ -98,7 +99,7 @@ class ReminderAdmin(admin.ModelAdmin):
     def short_error(self, obj: Reminder) -> str:
         return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
 
-    @admin.action(description=_("Retry the selected failed reminders"))
+    @admin.action(description=_("Retry the selected failed reminders"), permissions=["change"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         count = sum(services.reminder_retry(reminder=r) for r in queryset)
         self.message_user(
@@ -112,7 +113,9 @@ class ReminderAdmin(admin.ModelAdmin):
             messages.SUCCESS if count else messages.WARNING,
         )
 
-    @admin.action(description=_("Cancel the selected reminders (not yet sent)"))
+    @admin.action(
+        description=_("Cancel the selected reminders (not yet sent)"), permissions=["change"]
+    )
     def cancel_reminders(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
         count = sum(services.reminder_cancel(reminder=r) for r in queryset)
         self.message_user(
@@ -186,6 +189,24 @@ class SessionNoteAdmin(_HealthDataAdmin):
     ordering = ("-pk",)  # newest first, read from the primary key's index
 
 
+class FollowUpFilter(admin.SimpleListFilter):
+    """Feedback that alerted the therapist (soreness 7+ anywhere, or the pressure too deep):
+    still to follow up, or done."""
+
+    title = _("follow-up")
+    parameter_name = "follow_up"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("waiting", _("Sore client, not followed up")), ("done", _("Followed up"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "waiting":
+            return queryset.filter(therapist_alerted_at__isnull=False, followed_up_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(followed_up_at__isnull=False)
+        return queryset
+
+
 @admin.register(Feedback)
 class FeedbackAdmin(_HealthDataAdmin):
     health_record = IntakeAccessLog.Record.FEEDBACK
@@ -198,9 +219,11 @@ class FeedbackAdmin(_HealthDataAdmin):
         "pressure",
         "comment_status",
         "short_comment",
+        "followed_up_at",
         "created_at",
     )
     list_filter = (
+        FollowUpFilter,
         "comment_status",
         "pressure",
         "rating",
@@ -218,19 +241,42 @@ class FeedbackAdmin(_HealthDataAdmin):
     # No date_hierarchy: at size its SELECT DISTINCT over every row costs seconds (docs/admin.md).
     show_full_result_count = False
     ordering = ("-pk",)  # newest first, read from the primary key's index
-    actions = ("approve_comments", "reject_comments")
+    actions = ("approve_comments", "reject_comments", "record_follow_up")
+
+    def has_follow_up_permission(self, request: HttpRequest) -> bool:
+        # Following up and moderating comments: reading the feedback (health data) and the
+        # right to change feedback rows (the rows themselves are read-only here).
+        return self.has_view_permission(request) and request.user.has_perm(
+            "aftercare.change_feedback"
+        )
+
+    @admin.action(
+        description=_("Record that we got back to these clients"), permissions=["follow_up"]
+    )
+    def record_follow_up(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
+        actor = request_user(request)
+        count = sum(services.feedback_follow_up_record(feedback=f, actor=actor) for f in queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d follow-up recorded.", "%(n)d follow-ups recorded.", count)
+            % {"n": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
 
     @admin.display(description=_("comment"))
     def short_comment(self, obj: Feedback) -> str:
         return (obj.comment[:80] + "…") if len(obj.comment) > 80 else obj.comment
 
-    @admin.action(description=_("Approve the comments: show them on the therapist's profile"))
+    @admin.action(
+        description=_("Approve the comments: show them on the therapist's profile"),
+        permissions=["follow_up"],
+    )
     def approve_comments(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
         for feedback in queryset:
             services.feedback_comment_moderate(feedback=feedback, approve=True)
         self.message_user(request, _("Comments approved."))
 
-    @admin.action(description=_("Reject the comments: never show them"))
+    @admin.action(description=_("Reject the comments: never show them"), permissions=["follow_up"])
     def reject_comments(self, request: HttpRequest, queryset: QuerySet[Feedback]) -> None:
         for feedback in queryset:
             services.feedback_comment_moderate(feedback=feedback, approve=False)
@@ -259,3 +305,33 @@ class BookingSeriesAdmin(admin.ModelAdmin):
     list_select_related = ("client__user", "therapist", "service__modality")
     raw_id_fields = ("client", "therapist", "service")
     inlines = (SeriesVisitInline,)
+
+
+class WaitingForNotesFilter(admin.SimpleListFilter):
+    """On the bookings list: visits of the last month that have ended without session notes
+    (the same visits the therapist sees listed, ``aftercare.selectors.waiting_for_notes``)."""
+
+    title = _("session notes")
+    parameter_name = "notes"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("waiting", _("Ended, no notes yet"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "waiting":
+            return queryset.filter(selectors.waiting_for_notes())
+        return queryset
+
+
+# Aftercare adds its filter to the registered booking admin: booking's admin knows nothing of
+# session notes (as with payments' inline).
+def _add_filter_to_booking_admin() -> None:
+    booking_admin = admin.site.get_model_admin(Booking)
+    if WaitingForNotesFilter not in booking_admin.list_filter:
+        booking_admin.list_filter = (  # type: ignore[misc]  # on the instance, as payments does
+            *booking_admin.list_filter,
+            WaitingForNotesFilter,
+        )
+
+
+_add_filter_to_booking_admin()

@@ -8,6 +8,7 @@ docs/aftercare.md for the plan, the timings and the exactly-once design.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -212,6 +213,18 @@ class Feedback(models.Model):
         _("anything else (for the therapist only)"), blank=True, max_length=2000
     )
     therapist_alerted_at = models.DateTimeField(null=True, blank=True)
+    # Staff (or the practice) got back to a client whose feedback alerted the therapist: who,
+    # when, and what was done. Until then the admin's overview lists it.
+    followed_up_at = models.DateTimeField(_("followed up at"), null=True, blank=True)
+    followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("followed up by"),
+    )
+    follow_up_note = models.CharField(_("what was done"), max_length=500, blank=True)
     suggested_pressure = models.CharField(max_length=8, blank=True)
     suggestion_status = models.CharField(
         max_length=10, choices=Suggestion.choices, blank=True, default=""

@@ -430,21 +430,26 @@ def note_page(*, booking: Booking, user: Any, now: dt.datetime | None = None) ->
 NOTES_LOOK_BACK = dt.timedelta(days=30)
 
 
+def waiting_for_notes(*, now: dt.datetime | None = None) -> Q:
+    """Bookings of the last month that have ended and have no notes yet (the therapist's list
+    and the admin's overview count the same visits)."""
+    now = now or timezone.now()
+    return Q(
+        status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED),
+        ends_at__lte=now,
+        ends_at__gte=now - NOTES_LOOK_BACK,
+        session_note__isnull=True,
+    )
+
+
 def visits_waiting_for_notes(
     *, therapist: TherapistProfile, now: dt.datetime | None = None
 ) -> list[Booking]:
     """The therapist's visits of the last month that have ended and have no notes yet: still
     "confirmed" (nobody marked them) or completed without notes. The client's safety aftercare
     goes out anyway; these are the paperwork."""
-    now = now or timezone.now()
     return list(
-        Booking.objects.filter(
-            therapist=therapist,
-            status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED),
-            ends_at__lte=now,
-            ends_at__gte=now - NOTES_LOOK_BACK,
-            session_note__isnull=True,
-        )
+        Booking.objects.filter(waiting_for_notes(now=now), therapist=therapist)
         .select_related("client__user", "service__modality")
         .order_by("-starts_at")
     )

@@ -540,6 +540,19 @@ def pressure_suggestion_answer(*, feedback: Feedback, accept: bool, actor: User)
     return intake
 
 
+def feedback_follow_up_record(*, feedback: Feedback, actor: User, note: str = "") -> bool:
+    """Someone got back to a client whose feedback alerted the therapist (very sore, or the
+    pressure too deep). Returns False when it was already recorded: the first answer stands."""
+    changed = Feedback.objects.filter(pk=feedback.pk, followed_up_at__isnull=True).update(
+        followed_up_at=timezone.now(),
+        followed_up_by=actor,
+        follow_up_note=note.strip()[:500],
+        updated_at=timezone.now(),
+    )
+    feedback.refresh_from_db()
+    return bool(changed)
+
+
 def feedback_comment_moderate(*, feedback: Feedback, approve: bool) -> None:
     status = Feedback.Moderation.APPROVED if approve else Feedback.Moderation.REJECTED
     Feedback.objects.filter(pk=feedback.pk).update(comment_status=status)

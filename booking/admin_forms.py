@@ -60,3 +60,36 @@ class CancelForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class ClearanceForm(forms.Form):
+    note = forms.CharField(
+        label=_("What you saw: who cleared the client, and when"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class MoveForm(forms.Form):
+    """A new time for one visit, chosen among the free times listed on the page."""
+
+    starts_at = forms.CharField(
+        label=_("New time"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one of the free times.")},
+    )
+    for_client = forms.BooleanField(
+        label=_("The client asked for this change (the online cut-off applies)"),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args: Any, slots: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].widget.choices = slots or []
+
+    def clean_starts_at(self) -> dt.datetime:
+        moment = parse_slot(self.cleaned_data.get("starts_at"))
+        if moment is None:
+            raise forms.ValidationError(_("Choose one of the free times."))
+        return moment

@@ -47,7 +47,7 @@ class EmailAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description=_("Send the selected failed e-mails again"))
+    @admin.action(description=_("Send the selected failed e-mails again"), permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Email]) -> None:
         count = queryset.filter(status=Email.Status.FAILED).update(
             status=Email.Status.PENDING,

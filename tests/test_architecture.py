@@ -1,9 +1,9 @@
 """The app layers, checked on every run of the suite (CI also runs lint-imports on its own).
 
 ``core`` < ``accounts`` < ``therapists`` | ``clients`` < ``booking`` <
-``aftercare`` | ``payments`` < ``portal``: an app imports only apps below it (pyproject.toml,
-[tool.importlinter]), and no function hides an import of another app in its body to dodge that
-check.
+``aftercare`` | ``payments`` < ``portal`` | ``backoffice``: an app imports only apps below it
+(pyproject.toml, [tool.importlinter]), and no function hides an import of another app in its
+body to dodge that check.
 """
 
 from __future__ import annotations

@@ -276,6 +276,17 @@ def admin_cancel_for_client(world: World, http: Client, booking: Booking) -> str
     )
 
 
+def admin_move_for_client(world: World, http: Client, booking: Booking) -> str:
+    http.force_login(world.staff)
+    return _page(
+        http.post(
+            reverse("admin:booking_booking_move", args=[booking.pk]),
+            {"starts_at": slot_value(world.slot(days_ahead=3)), "for_client": "on"},
+            follow=True,
+        )
+    )
+
+
 CHANGE_DOORS: dict[str, tuple[str, Callable[[World, Client, Booking], str]]] = {
     "dashboard: cancel": ("cancel", cancel_page),
     "dashboard: move": ("move", reschedule_page),
@@ -284,6 +295,7 @@ CHANGE_DOORS: dict[str, tuple[str, Callable[[World, Client, Booking], str]]] = {
     "series: cancel one visit": ("cancel", series_cancel_one),
     "series: cancel all": ("cancel", series_cancel_all),
     "admin: cancel at the client's request": ("cancel", admin_cancel_for_client),
+    "admin: move at the client's request": ("move", admin_move_for_client),
 }
 
 
@@ -327,6 +339,19 @@ def test_staff_acting_for_the_business_may_cancel_inside_the_cutoff(world, clien
     assert booking.status == Booking.Status.CANCELLED
 
 
+def test_staff_acting_for_the_business_may_move_inside_the_cutoff(world, client):
+    booking = _booked(world, hours_ahead=5)
+    original = booking.starts_at
+    client.force_login(world.staff)
+    client.post(
+        reverse("admin:booking_booking_move", args=[booking.pk]),
+        {"starts_at": slot_value(world.slot(days_ahead=3))},
+    )
+    booking.refresh_from_db()
+    assert booking.starts_at != original
+    assert booking.events.last().action == "rescheduled"
+
+
 def test_the_therapists_door_refuses_another_therapist(world, client):
     booking = _booked(world, hours_ahead=48)
     stranger = factories.TherapistProfileFactory()
@@ -349,6 +374,74 @@ def test_erasing_a_client_cancels_their_visits_even_inside_the_cutoff(world, cli
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
     assert booking.events.get().actor == world.staff
+
+
+# --- The doors through which the therapist or staff answer and close a visit -------------------
+
+
+def therapist_visit_page(world: World, http: Client, booking: Booking, action: str) -> str:
+    http.force_login(world.therapist.user)
+    url = reverse("booking:visit_action", kwargs={"pk": booking.pk})
+    return _page(http.post(url, {"action": action}, follow=True))
+
+
+ADMIN_ACTIONS = {"confirm": "confirm", "complete": "mark_completed", "no_show": "mark_no_show"}
+
+
+def admin_action(world: World, http: Client, booking: Booking, action: str) -> str:
+    http.force_login(world.staff)
+    return _page(
+        http.post(
+            reverse("admin:booking_booking_changelist"),
+            {"action": ADMIN_ACTIONS[action], "_selected_action": [booking.pk]},
+            follow=True,
+        )
+    )
+
+
+ANSWER_DOORS: dict[str, Callable[[World, Client, Booking, str], str]] = {
+    "therapist's visit page": therapist_visit_page,
+    "admin action": admin_action,
+}
+
+# action, the booking's state, the rule's sentence
+ANSWER_RULES = {
+    "complete before the visit started": (
+        "complete",
+        {"hours_ahead": 48},
+        "A visit can be marked completed once it has started.",
+    ),
+    "no-show before the visit started": (
+        "no_show",
+        {"hours_ahead": 48},
+        "A visit can be marked as a no-show once it has started.",
+    ),
+    "confirm a visit already confirmed": (
+        "confirm",
+        {"hours_ahead": 48},
+        "This visit is now confirmed; nothing was changed.",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", list(ANSWER_RULES))
+@pytest.mark.parametrize("door", list(ANSWER_DOORS))
+def test_every_door_that_answers_a_visit_refuses_with_the_rules_sentence(world, client, door, rule):
+    action, state, message = ANSWER_RULES[rule]
+    booking = _booked(world, **state)
+    page = ANSWER_DOORS[door](world, client, booking, action)
+    assert message in page, f"{door} did not say why ({rule})"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED, door
+    assert booking.events.count() == 0, door
+
+
+@pytest.mark.parametrize("door", list(ANSWER_DOORS))
+def test_every_door_that_answers_a_visit_closes_one_that_started(world, client, door):
+    booking = _booked(world, hours_ahead=-2)
+    ANSWER_DOORS[door](world, client, booking, "complete")
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.COMPLETED, door
 
 
 # --- No door without its row ----------------------------------------------------------------------
@@ -377,11 +470,19 @@ DOORS = {
     "booking.views:visit_action": "the therapist's door (test above)",
     "booking.admin:BookingAdmin.add_view": "admin: book for a client",
     "booking.admin:BookingAdmin._cancel": "admin: cancel at the client's request / business",
+    "booking.admin:BookingAdmin.move_view": "admin: move at the client's request",
+    "booking.admin:BookingAdmin.confirm": "admin action (the answer doors above)",
+    "booking.admin:BookingAdmin.mark_completed": "admin action (the answer doors above)",
+    "booking.admin:BookingAdmin.mark_no_show": "admin action (the answer doors above)",
     "aftercare.views:_series_confirm": "series flow",
     "aftercare.views:series_detail": "series: cancel one visit, series: cancel all",
     "aftercare.views:session_note": "notes complete a visit (tests/aftercare/test_notes.py)",
     "booking.tasks:expire_pending_bookings": "the system, no client rule (test_tasks_admin_demo)",
     "backoffice.privacy:client_erase": "staff for the business, no cut-off (test below)",
+    "backoffice.suspension:therapist_suspend_with_visits": (
+        "admin: suspend a therapist and cancel their visits for the business, no cut-off "
+        "(tests/backoffice/test_suspend.py)"
+    ),
 }
 # Services calling services, and demo data: they add no door of their own.
 INTERNAL = {

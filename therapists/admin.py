@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -44,6 +44,7 @@ class ServiceInline(admin.TabularInline):
 class WeeklyHoursInline(admin.TabularInline):
     model = WeeklyHours
     extra = 0
+    ordering = ["weekday", "start_time"]
 
 
 class DateOverrideInline(admin.TabularInline):
@@ -54,6 +55,7 @@ class DateOverrideInline(admin.TabularInline):
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 0
+    ordering = ["-starts_at"]
 
 
 @admin.register(TherapistProfile)
@@ -72,7 +74,7 @@ class TherapistProfileAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "user__email", "user__last_name", "licence_number", "postcode"]
     list_select_related = ["user"]
     filter_horizontal = ["modalities"]
-    readonly_fields = ["photo_preview", "approved_at", "created_at", "updated_at"]
+    readonly_fields = ["photo_preview", "working_week", "approved_at", "created_at", "updated_at"]
     autocomplete_fields = ["user"]
     prepopulated_fields = {"slug": ["display_name"]}
     actions = ["approve", "reject"]
@@ -115,7 +117,7 @@ class TherapistProfileAdmin(admin.ModelAdmin):
         ),
         (
             _("Bookings"),
-            {"fields": ["min_notice_hours", "max_visits_per_day", "auto_confirm"]},
+            {"fields": ["working_week", "min_notice_hours", "max_visits_per_day", "auto_confirm"]},
         ),
         (None, {"fields": ["created_at", "updated_at"]}),
     ]
@@ -128,7 +130,30 @@ class TherapistProfileAdmin(admin.ModelAdmin):
     def photo_preview(self, obj: TherapistProfile) -> str:
         return format_html('<img src="{}" alt="" width="120" height="120">', obj.photo_url)
 
-    @admin.action(description=_("Approve the selected therapists"))
+    @admin.display(description=_("working week"))
+    def working_week(self, obj: TherapistProfile) -> str:
+        """The weekly hours as one line a day, in the therapist's own time zone (edit them
+        below, under "Weekly hours")."""
+        if not obj.pk:
+            return "–"
+        by_day: dict[int, list[str]] = {day: [] for day in WeeklyHours.Weekday.values}
+        for hours in obj.weekly_hours.order_by("weekday", "start_time"):
+            by_day[hours.weekday].append(f"{hours.start_time:%H:%M}–{hours.end_time:%H:%M}")
+        rows = format_html_join(
+            "",
+            '<tr><th scope="row">{}</th><td>{}</td></tr>',
+            (
+                (label, ", ".join(by_day[day]) or _("off"))
+                for day, label in WeeklyHours.Weekday.choices
+            ),
+        )
+        return format_html(
+            '<table data-testid="working-week"><caption>{}</caption><tbody>{}</tbody></table>',
+            _("Times in %(zone)s") % {"zone": obj.time_zone},
+            rows,
+        )
+
+    @admin.action(description=_("Approve the selected therapists"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[TherapistProfile]) -> None:
         count = sum(1 for profile in queryset if therapist_approve(profile=profile))
         self.message_user(
@@ -142,7 +167,9 @@ class TherapistProfileAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reject the selected therapists (hide from clients)"))
+    @admin.action(
+        description=_("Reject the selected therapists (hide from clients)"), permissions=["change"]
+    )
     def reject(self, request: HttpRequest, queryset: QuerySet[TherapistProfile]) -> None:
         for profile in queryset:
             therapist_reject(profile=profile)

@@ -52,6 +52,8 @@ class TherapistProfile(models.Model):
         PENDING = "pending", _("Waiting for approval")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        # Was approved; staff took them off the directory and off new bookings for now.
+        SUSPENDED = "suspended", _("Suspended")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="therapist_profile"

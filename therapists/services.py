@@ -131,6 +131,19 @@ def therapist_reject(*, profile: TherapistProfile) -> None:
     profile.save(update_fields=["approval", "approved_at", "updated_at"])
 
 
+def therapist_suspend(*, profile: TherapistProfile) -> bool:
+    """Take a therapist off the directory and off new bookings (the slot engine and every
+    booking rule read ``approval``; saving the row bumps their free times). Their booked visits
+    stay as they are: cancelling them is a booking change, made through booking's services by
+    the caller (``backoffice.services.therapist_suspend_with_visits``). Returns False when the
+    profile was not approved (nothing to suspend)."""
+    if profile.approval != TherapistProfile.Approval.APPROVED:
+        return False
+    profile.approval = TherapistProfile.Approval.SUSPENDED
+    profile.save(update_fields=["approval", "updated_at"])
+    return True
+
+
 def calendar_token_reset(*, profile: TherapistProfile) -> str:
     """A new secret for the calendar feed; the old subscription URL stops working."""
     profile.calendar_token = new_calendar_token()
