@@ -256,11 +256,13 @@ class IntakeForm(forms.Form):
                 max_value=10,
                 widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
             )
+            # Checkboxes, not a multi-select: a multi-select needs Ctrl-click with a mouse and
+            # is hard to use by touch. The template lays them out in front/back groups.
             self.fields[refers] = forms.MultipleChoiceField(
                 label=_("Pain from %(area)s travels to (optional)") % {"area": region.label},
                 required=False,
                 choices=[c for c in REGION_CHOICES if c[0] != region.slug],
-                widget=forms.SelectMultiple(attrs={"size": 5}),
+                widget=forms.CheckboxSelectMultiple,
             )
 
     @classmethod
@@ -292,17 +294,31 @@ class IntakeForm(forms.Form):
         return initial
 
     def area_rows(self) -> list[dict[str, Any]]:
-        """For the template: per region, its checkbox state and its two detail fields."""
+        """For the template: per region, its checkbox state, its intensity field, and where its
+        pain travels as checkboxes grouped by the drawing they are on (front, back)."""
         chosen = set(self["areas"].value() or [])
         rows = []
         for region in REGIONS:
             intensity, refers = _area_field_names(region.slug)
+            travels = set(self[refers].value() or [])
+            groups = [
+                {
+                    "view": view,
+                    "options": [
+                        {"slug": r.slug, "label": r.label, "checked": r.slug in travels}
+                        for r in REGIONS
+                        if r.view == view and r.slug != region.slug
+                    ],
+                }
+                for view in ("front", "back")
+            ]
             rows.append(
                 {
                     "region": region,
                     "checked": region.slug in chosen,
                     "intensity": self[intensity],
                     "refers": self[refers],
+                    "travels_groups": groups,
                 }
             )
         return rows
@@ -395,7 +411,12 @@ class IntakeForm(forms.Form):
                 ) % {"area": area_labels.get(slug, slug)}
             else:
                 label = self.SHORT_LABELS.get(name, bound.label)
-            anchor = "areas-fieldset" if name == "areas" else bound.id_for_label
+            if name == "areas":
+                anchor = "areas-fieldset"
+            elif name.startswith("refers_"):
+                anchor = f"travels-{name.removeprefix('refers_')}"
+            else:
+                anchor = bound.id_for_label
             rows += [(anchor, str(label), str(e)) for e in bound.errors]
         return rows
 
