@@ -81,7 +81,7 @@ from clients.models import ClientProfile
 from clients.selectors import client_profile_for
 from core import pagecache
 from core.http import HtmxHttpRequest
-from core.timefmt import TIME_FORMAT, local_label
+from core.timefmt import TIME_FORMAT, local_label, zone_name
 from core.zones import zone_for
 from therapists.models import Modality, Service, TherapistProfile
 
@@ -238,7 +238,7 @@ def _who_step(
             "postcode": postcode,
             "first_available": list(zip(first_available, first_offer_names, strict=True)),
             "cards": cards,
-            "zone_name": local_label(timezone.now(), zone, "T"),
+            "zone_name": zone_name(zone),
             "change_url": url("booking:start", {"modality": slug, "duration": minutes, "edit": 1}),
         },
     )
