@@ -71,6 +71,10 @@ def _local(moment: datetime, zone: Any) -> datetime:
     return timezone.localtime(moment, _zone(zone))
 
 
+def local_time(moment: datetime, zone: Any) -> time:
+    return _local(moment, zone).time()
+
+
 def _this_year(zone: Any) -> int:
     return timezone.localdate(timezone=_zone(zone)).year
 
@@ -118,6 +122,24 @@ def format_date_range(first: date, last: date, *, zone: Any = None) -> str:
         return format_date(first, zone=zone)
     year = first.year != _this_year(zone) or last.year != first.year
     return f"{format_date(first, year=first.year != last.year)} – {format_date(last, year=year)}"
+
+
+def format_weekday(day: date) -> str:
+    """ "Mon"."""
+    return date_format(day, "D")
+
+
+def format_short_date(day: date) -> str:
+    """ "Nov 30" (for a day tile that shows the weekday above it)."""
+    return date_format(day, "M j")
+
+
+def format_long_date(day: date, *, zone: Any = None) -> str:
+    """ "Monday, November 30" (with the year when it is not this year)."""
+    if isinstance(day, datetime):
+        day = _local(day, zone).date()
+    fmt = "l, F j" if day.year == _this_year(zone) else "l, F j, Y"
+    return date_format(day, fmt)
 
 
 def format_month(day: date) -> str:

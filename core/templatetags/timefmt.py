@@ -51,6 +51,33 @@ def day_with_year(value: date | datetime | None, zone: Any = None) -> str:
 
 
 @register.filter
+def weekday(value: date | None) -> str:
+    return "" if value is None else timefmt.format_weekday(value)
+
+
+@register.filter
+def short_day(value: date | None) -> str:
+    return "" if value is None else timefmt.format_short_date(value)
+
+
+@register.filter
+def long_day(value: date | datetime | None, zone: Any = None) -> str:
+    if value is None or value == "":
+        return ""
+    return timefmt.format_long_date(value, zone=zone)
+
+
+@register.filter
+def time_value(value: time | str | None) -> str:
+    """An ``<input type="time">`` value ("14:30"): for the browser, not for reading."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value)
+
+
+@register.filter
 def month(value: date | datetime | None) -> str:
     if value is None or value == "":
         return ""
@@ -65,6 +92,15 @@ def iso(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+@register.simple_tag(takes_context=True)
+def viewer_when(context: template.Context, moment: datetime | None) -> str:
+    """``{% viewer_when moment %}``: like ``|when:viewer_zone``, for a partial that may be
+    rendered without a request (then in the site's zone)."""
+    if moment is None:
+        return ""
+    return timefmt.format_datetime(moment, context.get("viewer_zone"))
+
+
 @register.simple_tag
 def time_range(start: datetime | None, end: datetime | None, zone: Any = None) -> str:
     if start is None:
@@ -72,6 +108,12 @@ def time_range(start: datetime | None, end: datetime | None, zone: Any = None) -
     if end is None:
         return timefmt.format_datetime(start, zone)
     return timefmt.format_range(start, end, zone)
+
+
+@register.simple_tag
+def clock_range(start: datetime, end: datetime, zone: Any = None) -> str:
+    """Only the times of two moments: "9:00–10:00 AM"."""
+    return timefmt.format_time_range(timefmt.local_time(start, zone), timefmt.local_time(end, zone))
 
 
 @register.simple_tag

@@ -105,7 +105,7 @@ def test_picking_a_day_with_htmx_swaps_only_the_slot_picker(logged_in, setup):
     body = response.content.decode()
     assert "<html" not in body
     assert body.lstrip().startswith('<div id="slot-picker"')
-    assert f"Free times on {later.strftime('%A')} {later.day} {later.strftime('%B')}" in body
+    assert f"Free times on {later:%A}, {later:%B} {later.day}" in body
 
 
 def test_the_slot_step_works_without_javascript_through_plain_links(logged_in, setup):
@@ -116,7 +116,7 @@ def test_the_slot_step_works_without_javascript_through_plain_links(logged_in, s
     )
     body = response.content.decode()
     assert "<html" in body
-    assert f"Free times on {day.strftime('%A')} {day.day} {day.strftime('%B')}" in body
+    assert f"Free times on {day:%A}, {day:%B} {day.day}" in body
 
 
 @pytest.mark.parametrize(
