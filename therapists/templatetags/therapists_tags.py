@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
-from core.timefmt import format_date, format_date_range, format_range, format_time_range
+from core.timefmt import format_date, format_date_range, format_range, format_time_range, zone_name
 
 register = template.Library()
 
@@ -24,10 +24,8 @@ def price_range(entry: Any) -> str:
 
 @register.filter
 def zone_label(zone: Any) -> str:
-    """ "America/New_York" -> "New York time (America/New_York)"."""
-    name = str(zone)
-    city = name.rsplit("/", 1)[-1].replace("_", " ")
-    return _("%(city)s time (%(zone)s)") % {"city": city, "zone": name}
+    """ "America/New_York" -> "Eastern Time" (core.timefmt names every zone)."""
+    return zone_name(str(zone))
 
 
 @register.filter
