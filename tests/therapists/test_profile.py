@@ -190,7 +190,7 @@ def test_it_shows_an_approved_profile_to_everyone(client):
     assert "Knots, gently." in body
     assert "$140.00" in body
     assert "Myofascial trigger point therapy" in body
-    assert "within 20 km of 10001" in body
+    assert "within 12 mi of 10001" in body  # 20 km, shown in miles for a US ZIP
 
 
 @pytest.mark.parametrize("approval", ["pending", "rejected"])
