@@ -18,6 +18,8 @@ class ClientProfile(models.Model):
     phone = models.CharField(_("phone"), max_length=32)
     street = models.CharField(_("street address"), max_length=200)
     city = models.CharField(_("city"), max_length=100)
+    # The USPS code ("NY"); checked against the ZIP when saved (clients.services).
+    state = models.CharField(_("state"), max_length=2, blank=True)
     postcode = models.CharField(_("postcode"), max_length=16)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -58,7 +60,8 @@ class ClientProfile(models.Model):
 
     @property
     def address_one_line(self) -> str:
-        return f"{self.street}, {self.city} {self.postcode}"
+        city = f"{self.city}, {self.state}" if self.state else self.city
+        return f"{self.street}, {city} {self.postcode}"
 
 
 class Intake(models.Model):

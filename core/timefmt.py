@@ -21,9 +21,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from core.zones import zone_for
+from core.zones import US_ZONES, zone_for
 
 _DAY = "D, M j"
 _DAY_YEAR = "D, M j, Y"
@@ -31,16 +30,6 @@ _TIME = "g:i A"
 _TIME_NO_MERIDIEM = "g:i"
 _MONTH_YEAR = "F Y"
 
-# The US zones, named the way people say them; the menus list these first.
-US_ZONES: dict[str, Any] = {
-    "America/New_York": gettext_lazy("Eastern Time"),
-    "America/Chicago": gettext_lazy("Central Time"),
-    "America/Denver": gettext_lazy("Mountain Time"),
-    "America/Phoenix": gettext_lazy("Arizona Time"),
-    "America/Los_Angeles": gettext_lazy("Pacific Time"),
-    "America/Anchorage": gettext_lazy("Alaska Time"),
-    "Pacific/Honolulu": gettext_lazy("Hawaii Time"),
-}
 
 # Kept for callers that still pass a format name; both now mean the helper's own wording.
 SLOT_FORMAT = "moment"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TherapistSignupForm as AccountsTherapistSignupForm
 from core.geo import Point, lookup_postcode, normalise_postcode
+from core.zones import time_zone_choices
 from therapists.models import Modality, Service, TherapistProfile, WeeklyHours
 from therapists.services import therapist_profile_create_pending
 
@@ -20,15 +20,6 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024
 DURATION_CHOICES = [
     (m, _("%(minutes)s minutes") % {"minutes": m}) for m in (30, 45, 60, 75, 90, 120)
 ]
-
-
-def time_zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(
-        z
-        for z in zoneinfo.available_timezones()
-        if "/" in z and not z.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
-    )
-    return [(z, z.replace("_", " ")) for z in zones]
 
 
 class TherapistSignupForm(AccountsTherapistSignupForm):
