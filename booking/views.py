@@ -81,7 +81,7 @@ from clients.models import ClientProfile
 from clients.selectors import client_profile_for
 from core import pagecache
 from core.http import HtmxHttpRequest
-from core.timefmt import TIME_FORMAT, local_label, zone_name
+from core.timefmt import TIME_FORMAT, format_range, local_label, zone_name
 from core.zones import zone_for
 from therapists.models import Modality, Service, TherapistProfile
 
@@ -438,6 +438,11 @@ def review(request: HttpRequest) -> HttpResponse:
             "client": client,
             "picked": picked,
             "picked_label": local_label(picked, zone) if picked else "",
+            "picked_range": (
+                format_range(picked, picked + dt.timedelta(minutes=service.duration_minutes), zone)
+                if picked
+                else ""
+            ),
             "ends_label": (
                 local_label(
                     picked + dt.timedelta(minutes=service.duration_minutes), zone, TIME_FORMAT
