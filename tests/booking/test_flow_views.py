@@ -235,6 +235,7 @@ def test_the_profile_page_brings_the_client_back_to_the_chosen_slot(logged_in, s
             "phone": "+1 212 555 0100",
             "street": "1 West 31st Street",
             "city": "New York",
+            "state": "NY",
             "postcode": "10001",
             "access_notes": "",
             "time_zone": "America/New_York",
