@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.body import REGION_CHOICES
 from core.geo import Point, point_or_none
+from core.timefmt import format_datetime, with_zone
 from core.zones import validate_time_zone
 
 
@@ -206,5 +207,5 @@ class IntakeAccessLog(models.Model):
         indexes = [models.Index(fields=["client", "-viewed_at"], name="accesslog_client_recent")]
 
     def __str__(self) -> str:
-        when = f"{self.viewed_at:%Y-%m-%d %H:%M}"
-        return f"{self.viewer} viewed {self.get_record_display()} of {self.client} at {when}"
+        when = with_zone(format_datetime(self.viewed_at, year=True), None)
+        return f"{self.viewer} viewed {self.get_record_display()} of {self.client}, {when}"
