@@ -1,11 +1,28 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
 
 from core import outbox
+from core.zones import viewer_zone
+
+
+@dataclass(frozen=True)
+class EmailSite:
+    """What allauth's e-mails call ``current_site``. Without the sites framework allauth
+    would use the request's host ("127.0.0.1:8000") as the name, or nothing at all."""
+
+    name: str
+    domain: str
+
+
+def email_site() -> EmailSite:
+    return EmailSite(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -22,5 +39,25 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         # allauth renders its own messages; the outbox keeps the rendered copy and sends it
         # after commit, so a slow mail server or a broker outage never costs the sign-up.
-        message = self.render_mail(template_prefix, email, context)
+        ctx = {
+            "email": email,
+            **context,
+            "current_site": email_site(),
+            "site_url": settings.SITE_URL,
+            # Times in a notice are in the account holder's zone (named in the e-mail).
+            "zone": viewer_zone(context.get("user")),
+        }
+        message = self.render_mail(template_prefix, email, ctx)
         outbox.enqueue(kind=outbox.RENDERED, to=email, facts=outbox.message_to_facts(message))
+
+    def send_notification_mail(
+        self,
+        template_prefix: str,
+        user: Any,
+        context: dict[str, Any] | None = None,
+        email: str | None = None,
+    ) -> None:
+        # allauth leaves the user out of a notice's context; the notice needs their zone.
+        super().send_notification_mail(
+            template_prefix, user, {**(context or {}), "user": user}, email
+        )

@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clients.body import REGIONS, region_label
+from core.timefmt import format_date
 
 WIDTH = 320
 HEIGHT = 140
@@ -149,7 +148,7 @@ def build_charts(
             return PAD_LEFT + inner * (at - start).total_seconds() / span
 
         def label(at: dt.datetime) -> str:
-            return date_format(timezone.localtime(at, tz), "j M Y")
+            return format_date(at, zone=tz, year=True)
 
         chart = AreaChart(
             slug=region,

@@ -8,14 +8,13 @@ from typing import Any
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from booking.models import Booking
 from clients.body import REGION_BY_SLUG
 from core import outbox
 from core.links import absolute
+from core.timefmt import format_long_date
 
 from .messages import local_label
 from .models import Feedback, SessionNote
@@ -40,7 +39,7 @@ def therapist_alert(facts: dict[str, Any], to: str) -> EmailMultiAlternatives:
         "therapist": therapist,
         "client_name": booking.client.user.display_name,
         "visit_when": local_label(booking.starts_at, therapist.tz),
-        "visit_day": date_format(timezone.localtime(booking.starts_at, therapist.tz), "l j F"),
+        "visit_day": format_long_date(booking.starts_at, zone=therapist.tz),
         "feedback": feedback,
         "high_areas": high_areas,
         "visit_url": absolute(reverse("therapists:visit", kwargs={"pk": booking.pk})),

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from booking.models import Booking
 from booking.selectors import FollowUpDay, follow_up_day, visit_history
@@ -23,6 +22,8 @@ from clients.care_flags import VisitHistory, follow_doctor, soreness_stage
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
 from core.links import absolute
+from core.timefmt import SLOT_FORMAT, TIME_FORMAT, format_long_date, with_zone
+from core.timefmt import local_label as timefmt_label
 from core.zones import zone_for
 
 from . import tokens
@@ -39,10 +40,10 @@ def client_tz(client: ClientProfile) -> zoneinfo.ZoneInfo:
     return zone
 
 
-def local_label(moment: dt.datetime, tz: dt.tzinfo, fmt: str = "l j F, H:i") -> str:
-    """A time as the client reads it, with the zone named: "Tuesday 4 March, 10:00 EST"."""
-    local = timezone.localtime(moment, tz)
-    return f"{date_format(local, fmt)} {local.tzname()}"
+def local_label(moment: dt.datetime, tz: dt.tzinfo, fmt: str = SLOT_FORMAT) -> str:
+    """A time as the client reads it, with the zone named in words:
+    "Tue, Mar 4, 10:00 AM Eastern Time" (or only "10:00 AM Eastern Time" with TIME_FORMAT)."""
+    return with_zone(timefmt_label(moment, tz, fmt), tz)
 
 
 def join_labels(labels: list[str]) -> str:
@@ -194,8 +195,8 @@ def reminder_context(
             "therapist": booking.therapist.display_name,
             "service": str(booking.service),
             "visit_when": local_label(booking.starts_at, tz),
-            "visit_day": date_format(timezone.localtime(booking.starts_at, tz), "l j F"),
-            "visit_time": local_label(booking.starts_at, tz, "H:i"),
+            "visit_day": format_long_date(booking.starts_at, zone=tz),
+            "visit_time": local_label(booking.starts_at, tz, TIME_FORMAT),
             "address": booking.address,
             "access_notes": booking.access_notes,
             "prepare": [str(line) for line in PREPARE_AT_HOME],

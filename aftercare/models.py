@@ -17,6 +17,7 @@ from booking.models import Booking
 from clients.body import region_label
 from clients.models import ClientProfile, Intake
 from core.models import Delivery
+from core.timefmt import format_datetime, with_zone
 from therapists.models import Service, TherapistProfile
 
 FOLLOW_UP_DEFAULT_DAYS = 14
@@ -160,7 +161,8 @@ class Reminder(Delivery):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.client} due {self.due_at:%Y-%m-%d %H:%M} UTC"
+        when = with_zone(format_datetime(self.due_at, year=True), None)
+        return f"{self.get_kind_display()} for {self.client}, due {when}"
 
 
 class Feedback(models.Model):

@@ -15,7 +15,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,6 +30,7 @@ from booking.services import (
 )
 from clients.models import ClientProfile
 from clients.selectors import client_profile_for
+from core.timefmt import format_long_date
 from core.zones import viewer_zone
 from therapists.models import Service, TherapistProfile
 
@@ -329,8 +329,8 @@ def _series_choices(
     days: dict[str, list[tuple[str, str]]] = {}
     for start in slots:
         local = timezone.localtime(start, tz)
-        day = date_format(local, "l j F")
-        label = f"{date_format(local, 'D j M')}, {local:%H:%M} {local.tzname()}"
+        day = format_long_date(local.date(), zone=tz)
+        label = local_label(start, tz)
         days.setdefault(day, []).append((start.isoformat(), label))
     return list(days.items())
 

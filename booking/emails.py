@@ -34,7 +34,7 @@ from booking.wording import PREPARE_AT_HOME, policy_text
 from clients.models import IntakeAccessLog
 from core import outbox
 from core.links import absolute
-from core.timefmt import TIME_FORMAT, local_label
+from core.timefmt import TIME_FORMAT, format_range, local_label, with_zone
 
 CLIENT_KIND = "booking.client"
 THERAPIST_KIND = "booking.therapist"
@@ -132,6 +132,8 @@ def _client_context(booking: Booking, notice: str, event: BookingEvent) -> dict[
         "service": str(booking.service),
         "when": local_label(booking.starts_at, client),
         "ends": local_label(booking.ends_at, client, TIME_FORMAT),
+        # The zone named once, in words, after the visit's time.
+        "when_range": with_zone(format_range(booking.starts_at, booking.ends_at, client), client),
         "previous_when": local_label(previous, client) if previous else "",
         "address": booking.address,
         "access_notes": booking.access_notes,
@@ -327,6 +329,9 @@ def therapist_message(facts: dict[str, Any], to: str) -> EmailMultiAlternatives:
         "service": str(booking.service),
         "when": when,
         "ends": local_label(booking.ends_at, therapist, TIME_FORMAT),
+        "when_range": with_zone(
+            format_range(booking.starts_at, booking.ends_at, therapist), therapist
+        ),
         "previous_when": local_label(previous, therapist) if previous else "",
         "address": booking.address,
         "access_notes": booking.access_notes,

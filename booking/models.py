@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import ClientProfile, Intake
 from core.geo import Point, point_or_none
+from core.timefmt import format_datetime, with_zone
 from therapists.models import Service, TherapistProfile
 
 
@@ -89,7 +90,8 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} for {self.client} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+        when = with_zone(format_datetime(self.starts_at, year=True), None)
+        return f"{self.service} for {self.client}, {when}"
 
     @property
     def is_active(self) -> bool:
@@ -129,4 +131,5 @@ class BookingEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.from_status}→{self.to_status} at {self.at:%Y-%m-%d %H:%M}"
+        when = with_zone(format_datetime(self.at, year=True), None)
+        return f"{self.action} {self.from_status}→{self.to_status}, {when}"

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_date
 from booking.models import Booking
 from booking.selectors import SlotOffer, available_slots
 from clients.models import ClientProfile
-from core.timefmt import local_label
+from core.timefmt import format_time, zone_name
 from therapists.models import Service
 
 # How many days the slot picker shows at once, and how many "first available" offers.
@@ -123,11 +123,11 @@ def slot_picker(
     return SlotPicker(
         days=days,
         day=day,
-        slots=[SlotLink(s, local_label(s, zone, "H:i"), slot_url(s)) for s in chosen],
+        slots=[SlotLink(s, format_time(s, zone), slot_url(s)) for s in chosen],
         earlier_url=page_url(max(earlier, today), None) if first_day > today else "",
         later_url=page_url(later, None) if later <= last_day else "",
         zone=zone,
-        zone_name=local_label(timezone.now(), zone, "T"),
+        zone_name=zone_name(zone),
     )
 
 

@@ -84,7 +84,7 @@ from clients.models import ClientProfile
 from clients.selectors import client_profile_for
 from core import pagecache
 from core.http import HtmxHttpRequest
-from core.timefmt import TIME_FORMAT, local_label
+from core.timefmt import TIME_FORMAT, format_range, local_label, zone_name
 from core.zones import zone_for
 from therapists.models import Modality, Service, TherapistProfile
 
@@ -249,7 +249,7 @@ def _who_step(
             "postcode": postcode,
             "first_available": list(zip(first_available, first_offer_names, strict=True)),
             "cards": cards,
-            "zone_name": local_label(timezone.now(), zone, "T"),
+            "zone_name": zone_name(zone),
             "change_url": url("booking:start", {"modality": slug, "duration": minutes, "edit": 1}),
         },
     )
@@ -491,6 +491,11 @@ def review(request: HttpRequest) -> HttpResponse:
             "client": client,
             "picked": picked,
             "picked_label": local_label(picked, zone) if picked else "",
+            "picked_range": (
+                format_range(picked, picked + dt.timedelta(minutes=service.duration_minutes), zone)
+                if picked
+                else ""
+            ),
             "ends_label": (
                 local_label(
                     picked + dt.timedelta(minutes=service.duration_minutes), zone, TIME_FORMAT

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -12,8 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from clients.body import REGION_CHOICES, REGIONS
 from clients.models import ClientProfile, Intake
 from clients.selectors import client_local_today, pain_areas_sorted
-from clients.services import TEXT_LIMIT, PainAreaInput, postcode_not_found_message
-from core.geo import lookup_postcode, normalise_postcode
+from clients.services import (
+    TEXT_LIMIT,
+    PainAreaInput,
+    postcode_not_found_message,
+    state_mismatch_message,
+)
+from core.geo import US_STATES, lookup_postcode, normalise_postcode, state_for_postcode
+from core.zones import time_zone_choices
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -21,14 +25,9 @@ if TYPE_CHECKING:
 _PHONE_RE = re.compile(r"^[0-9+()./\-\s]+$")
 
 
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    names = sorted(
-        z
-        for z in zoneinfo.available_timezones()
-        if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))
-    )
-    return [(z, z.replace("_", " ")) for z in names]
+def state_choices() -> list[tuple[str, str]]:
+    states = sorted(US_STATES.items(), key=lambda c: c[1])
+    return [("", str(_("Choose your state"))), *states]
 
 
 def _clean_phone(value: str, *, required: bool) -> str:
@@ -62,6 +61,11 @@ class ClientProfileForm(forms.Form):
         label=_("City"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        widget=forms.Select(attrs={"autocomplete": "address-level1"}),
+        error_messages={"required": _("Choose the state of your address.")},
     )
     postcode = forms.CharField(
         label=_("ZIP code"),
@@ -101,7 +105,10 @@ class ClientProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         time_zone = self.fields["time_zone"]
         assert isinstance(time_zone, forms.ChoiceField)
-        time_zone.choices = time_zone_choices()
+        time_zone.choices = time_zone_choices(self.initial.get("time_zone"))
+        state = self.fields["state"]
+        assert isinstance(state, forms.ChoiceField)
+        state.choices = state_choices()
 
     @classmethod
     def initial_for(cls, *, user: Any, profile: ClientProfile | None) -> dict[str, Any]:
@@ -129,6 +136,15 @@ class ClientProfileForm(forms.Form):
         if lookup_postcode(postcode) is None:
             raise ValidationError(postcode_not_found_message(postcode))
         return postcode
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None
+        postcode, state = data.get("postcode"), data.get("state")
+        zip_state = state_for_postcode(postcode) if postcode else None
+        if state and zip_state and state != zip_state:
+            self.add_error("state", state_mismatch_message(postcode or "", state, zip_state))
+        return data
 
 
 def _area_field_names(slug: str) -> tuple[str, str]:
@@ -256,11 +272,13 @@ class IntakeForm(forms.Form):
                 max_value=10,
                 widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
             )
+            # Checkboxes, not a multi-select: a multi-select needs Ctrl-click with a mouse and
+            # is hard to use by touch. The template lays them out in front/back groups.
             self.fields[refers] = forms.MultipleChoiceField(
                 label=_("Pain from %(area)s travels to (optional)") % {"area": region.label},
                 required=False,
                 choices=[c for c in REGION_CHOICES if c[0] != region.slug],
-                widget=forms.SelectMultiple(attrs={"size": 5}),
+                widget=forms.CheckboxSelectMultiple,
             )
 
     @classmethod
@@ -292,17 +310,31 @@ class IntakeForm(forms.Form):
         return initial
 
     def area_rows(self) -> list[dict[str, Any]]:
-        """For the template: per region, its checkbox state and its two detail fields."""
+        """For the template: per region, its checkbox state, its intensity field, and where its
+        pain travels as checkboxes grouped by the drawing they are on (front, back)."""
         chosen = set(self["areas"].value() or [])
         rows = []
         for region in REGIONS:
             intensity, refers = _area_field_names(region.slug)
+            travels = set(self[refers].value() or [])
+            groups = [
+                {
+                    "view": view,
+                    "options": [
+                        {"slug": r.slug, "label": r.label, "checked": r.slug in travels}
+                        for r in REGIONS
+                        if r.view == view and r.slug != region.slug
+                    ],
+                }
+                for view in ("front", "back")
+            ]
             rows.append(
                 {
                     "region": region,
                     "checked": region.slug in chosen,
                     "intensity": self[intensity],
                     "refers": self[refers],
+                    "travels_groups": groups,
                 }
             )
         return rows
@@ -395,7 +427,12 @@ class IntakeForm(forms.Form):
                 ) % {"area": area_labels.get(slug, slug)}
             else:
                 label = self.SHORT_LABELS.get(name, bound.label)
-            anchor = "areas-fieldset" if name == "areas" else bound.id_for_label
+            if name == "areas":
+                anchor = "areas-fieldset"
+            elif name.startswith("refers_"):
+                anchor = f"travels-{name.removeprefix('refers_')}"
+            else:
+                anchor = bound.id_for_label
             rows += [(anchor, str(label), str(e)) for e in bound.errors]
         return rows
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.body import REGION_CHOICES
 from core.geo import Point, point_or_none
+from core.timefmt import format_datetime, with_zone
 from core.zones import validate_time_zone
 
 
@@ -18,6 +19,8 @@ class ClientProfile(models.Model):
     phone = models.CharField(_("phone"), max_length=32)
     street = models.CharField(_("street address"), max_length=200)
     city = models.CharField(_("city"), max_length=100)
+    # The USPS code ("NY"); checked against the ZIP when saved (clients.services).
+    state = models.CharField(_("state"), max_length=2, blank=True)
     postcode = models.CharField(_("postcode"), max_length=16)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -58,7 +61,8 @@ class ClientProfile(models.Model):
 
     @property
     def address_one_line(self) -> str:
-        return f"{self.street}, {self.city} {self.postcode}"
+        city = f"{self.city}, {self.state}" if self.state else self.city
+        return f"{self.street}, {city} {self.postcode}"
 
 
 class Intake(models.Model):
@@ -203,5 +207,5 @@ class IntakeAccessLog(models.Model):
         indexes = [models.Index(fields=["client", "-viewed_at"], name="accesslog_client_recent")]
 
     def __str__(self) -> str:
-        when = f"{self.viewed_at:%Y-%m-%d %H:%M}"
-        return f"{self.viewer} viewed {self.get_record_display()} of {self.client} at {when}"
+        when = with_zone(format_datetime(self.viewed_at, year=True), None)
+        return f"{self.viewer} viewed {self.get_record_display()} of {self.client}, {when}"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from clients.body import REGION_BY_SLUG
 from clients.models import ClientProfile, Intake, IntakeAccessLog, PainArea
-from core.geo import lookup_postcode, normalise_postcode
+from core.geo import US_STATES, lookup_place, normalise_postcode
 from core.zones import local_today, validate_time_zone
 
 TEXT_LIMIT = 2000  # goals, medications, other notes (the models' max_length)
@@ -37,6 +37,20 @@ def postcode_not_found_message(postcode: str) -> str:
     )
 
 
+def state_mismatch_message(postcode: str, state: str, zip_state: str) -> str:
+    return str(
+        _(
+            "ZIP code %(postcode)s is in %(zip_state)s, not %(state)s: check the state or the "
+            "ZIP code."
+        )
+        % {
+            "postcode": postcode,
+            "zip_state": US_STATES.get(zip_state, zip_state),
+            "state": US_STATES.get(state, state),
+        }
+    )
+
+
 def client_profile_save(
     *,
     user: User,
@@ -46,6 +60,7 @@ def client_profile_save(
     street: str,
     city: str,
     postcode: str,
+    state: str = "",
     access_notes: str = "",
     emergency_contact_name: str = "",
     emergency_contact_phone: str = "",
@@ -57,12 +72,18 @@ def client_profile_save(
 
     The postcode must be known to the offline lookup: a home visit needs coordinates so that
     the directory can match therapists by distance and the slot engine can plan travel time.
-    An unknown postcode raises :class:`PostcodeNotFound` and nothing is saved.
+    An unknown postcode raises :class:`PostcodeNotFound` and nothing is saved. The state must
+    be the ZIP's own (a typo in either sends the therapist to the wrong place); left empty, it
+    is taken from the ZIP.
     """
     postcode = normalise_postcode(postcode)
-    point = lookup_postcode(postcode)
-    if point is None:
+    place = lookup_place(postcode)
+    if place is None:
         raise PostcodeNotFound({"postcode": postcode_not_found_message(postcode)})
+    point = place.point
+    state = state.strip().upper() or place.state
+    if place.state and state != place.state:
+        raise ValidationError({"state": state_mismatch_message(postcode, state, place.state)})
     validate_time_zone(time_zone)
     with transaction.atomic():
         user.first_name = first_name.strip()
@@ -76,6 +97,7 @@ def client_profile_save(
         profile.street = street.strip()
         profile.city = city.strip()
         profile.postcode = postcode
+        profile.state = state
         profile.latitude = Decimal(f"{point.latitude:.6f}")
         profile.longitude = Decimal(f"{point.longitude:.6f}")
         profile.access_notes = access_notes.strip()

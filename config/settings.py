@@ -44,6 +44,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The product's name in pages and in every e-mail (allauth's included: accounts.adapters).
+SITE_NAME = "HomeKnots"
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -177,6 +179,10 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# allauth's default prefix is "[<host>] ", e.g. "[127.0.0.1:8000]": name the product instead.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"{SITE_NAME}: "
+# Tell people when their password, e-mail address or two-factor login changes.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # allauth throttles failed logins per user and per IP through the cache; stated here so the
 # policy is visible and reviewable.
 # Two-factor authentication (allauth's MFA): an authenticator app's codes, and recovery codes.

@@ -67,6 +67,33 @@ def lookup_place(postcode: str) -> PostcodePlace | None:
     return preload().get(match.group(1))
 
 
+# USPS codes of the states, DC and the territories the ZIP table covers, with their names.
+US_STATES: dict[str, str] = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan",
+    "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
+    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey",
+    "NM": "New Mexico", "NY": "New York", "NC": "North Carolina", "ND": "North Dakota",
+    "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee",
+    "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington",
+    "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    "AS": "American Samoa", "GU": "Guam", "MP": "Northern Mariana Islands",
+    "PR": "Puerto Rico", "VI": "U.S. Virgin Islands", "FM": "Micronesia",
+    "MH": "Marshall Islands", "PW": "Palau",
+    "AA": "Armed Forces Americas", "AE": "Armed Forces Europe", "AP": "Armed Forces Pacific",
+}  # fmt: skip
+
+
+def state_for_postcode(postcode: str) -> str | None:
+    """The USPS state code of a US ZIP ("NY" for 10001), or None when the ZIP is unknown."""
+    place = lookup_place(postcode)
+    return place.state or None if place is not None else None
+
+
 def lookup_postcode(postcode: str) -> Point | None:
     """Coordinates of a postcode's centre, or None when it is not known offline."""
     place = lookup_place(postcode)

@@ -108,6 +108,7 @@ def _receipt_context(booking: Booking, *, token: str = "") -> dict[str, Any]:
     return {
         "booking": booking,
         "money": money,
+        "zone": zone,
         "when": local_label(booking.starts_at, zone),
         "ends": local_label(booking.ends_at, zone, TIME_FORMAT),
         "tip_url": links.tip_url(booking_id=booking.pk),

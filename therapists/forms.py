@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TherapistSignupForm as AccountsTherapistSignupForm
 from core.geo import Point, lookup_postcode, normalise_postcode
+from core.units import KM_PER_MILE, uses_miles
+from core.zones import time_zone_choices
 from therapists.models import Modality, Service, TherapistProfile, WeeklyHours
 from therapists.services import therapist_profile_create_pending
 
@@ -20,15 +21,6 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024
 DURATION_CHOICES = [
     (m, _("%(minutes)s minutes") % {"minutes": m}) for m in (30, 45, 60, 75, 90, 120)
 ]
-
-
-def time_zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(
-        z
-        for z in zoneinfo.available_timezones()
-        if "/" in z and not z.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
-    )
-    return [(z, z.replace("_", " ")) for z in zones]
 
 
 class TherapistSignupForm(AccountsTherapistSignupForm):
@@ -55,6 +47,15 @@ class ProfileForm(forms.ModelForm):
         error_messages={"required": _("Choose at least one modality you practise.")},
     )
     time_zone = forms.ChoiceField(label=_("Your time zone"), choices=time_zone_choices)
+    # Asked in the units of the therapist's address (miles for a US ZIP), stored in km.
+    radius = forms.IntegerField(
+        label=_("How far you travel"),
+        help_text=_("How far from your home base you travel to a client."),
+    )
+    travel_speed = forms.IntegerField(
+        label=_("Average travel speed"),
+        help_text=_("Used to leave enough time to get from one visit to the next."),
+    )
 
     class Meta:
         model = TherapistProfile
@@ -68,8 +69,6 @@ class ProfileForm(forms.ModelForm):
             "accepts_new_clients",
             "time_zone",
             "postcode",
-            "radius_km",
-            "travel_speed_kmh",
             "min_travel_buffer_minutes",
             "travel_from_home_base",
             "min_notice_hours",
@@ -79,8 +78,6 @@ class ProfileForm(forms.ModelForm):
         widgets = {"bio": forms.Textarea(attrs={"rows": 5})}
         help_texts = {
             "postcode": _("Where you start your day. We use it to show you to nearby clients."),
-            "radius_km": _("How far from your home base you travel to a client."),
-            "travel_speed_kmh": _("Used to leave enough time to get from one visit to the next."),
             "min_travel_buffer_minutes": _("The shortest gap you want between two visits."),
             "min_notice_hours": _("How long before a visit it can still be booked."),
         }
@@ -90,6 +87,27 @@ class ProfileForm(forms.ModelForm):
         self.fields["licence_number"].required = True
         self.fields["postcode"].required = True
         self._original_postcode = self.instance.postcode
+        self.miles = uses_miles(self.instance.postcode)
+        factor = KM_PER_MILE if self.miles else 1.0
+        unit, speed_unit = (_("miles"), _("mph")) if self.miles else (_("km"), _("km/h"))
+        radius, speed = self.fields["radius"], self.fields["travel_speed"]
+        assert isinstance(radius, forms.IntegerField) and isinstance(speed, forms.IntegerField)
+        radius.label = _("How far you travel (%(unit)s)") % {"unit": unit}
+        speed.label = _("Average travel speed (%(unit)s)") % {"unit": speed_unit}
+        # The model's limits (1–200 km, 5–120 km/h) in the units shown.
+        for field, low, high in ((radius, 1, 200), (speed, 5, 120)):
+            field.min_value, field.max_value = max(1, round(low / factor)), int(high / factor)
+            field.validators = [
+                MinValueValidator(field.min_value),
+                MaxValueValidator(field.max_value),
+            ]
+            field.widget.attrs.update(min=field.min_value, max=field.max_value)
+        self._shown = {
+            "radius": round(self.instance.radius_km / factor),
+            "travel_speed": round(self.instance.travel_speed_kmh / factor),
+        }
+        self.initial.setdefault("radius", self._shown["radius"])
+        self.initial.setdefault("travel_speed", self._shown["travel_speed"])
         self.point: Point | None = None
         if not self.instance.photo:
             del self.fields["remove_photo"]
@@ -116,11 +134,11 @@ class ProfileForm(forms.ModelForm):
                 "time_zone",
                 Div(
                     Div("postcode", css_class="col-sm-6"),
-                    Div("radius_km", css_class="col-sm-6"),
+                    Div("radius", css_class="col-sm-6"),
                     css_class="row",
                 ),
                 Div(
-                    Div("travel_speed_kmh", css_class="col-sm-6"),
+                    Div("travel_speed", css_class="col-sm-6"),
                     Div("min_travel_buffer_minutes", css_class="col-sm-6"),
                     css_class="row",
                 ),
@@ -162,9 +180,18 @@ class ProfileForm(forms.ModelForm):
                 )
         return postcode
 
+    def _km(self, name: str, stored: int) -> int:
+        shown = self.cleaned_data[name]
+        if shown == self._shown[name]:
+            return stored  # unchanged: no drift from rounding miles back to km
+        return round(shown * KM_PER_MILE) if self.miles else shown
+
     def profile_data(self) -> dict[str, Any]:
-        skip = {"photo", "remove_photo", "modalities"}
-        return {k: v for k, v in self.cleaned_data.items() if k not in skip}
+        skip = {"photo", "remove_photo", "modalities", "radius", "travel_speed"}
+        data = {k: v for k, v in self.cleaned_data.items() if k not in skip}
+        data["radius_km"] = self._km("radius", self.instance.radius_km)
+        data["travel_speed_kmh"] = self._km("travel_speed", self.instance.travel_speed_kmh)
+        return data
 
 
 class ServiceForm(forms.ModelForm):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.geo import Point, point_or_none
+from core.timefmt import format_date, format_range, format_time_range
 from core.zones import validate_time_zone
 
 
@@ -238,7 +239,7 @@ class WeeklyHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        return f"{self.get_weekday_display()} {format_time_range(self.start_time, self.end_time)}"
 
 
 class DateOverride(models.Model):
@@ -263,7 +264,8 @@ class DateOverride(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        hours = format_time_range(self.start_time, self.end_time)
+        return f"{format_date(self.date, year=True)}, {hours}"
 
 
 class TimeOff(models.Model):
@@ -288,4 +290,4 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M} {self.reason}"
+        return f"{format_range(self.starts_at, self.ends_at, None)} {self.reason}".strip()

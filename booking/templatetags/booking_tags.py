@@ -22,7 +22,7 @@ register = template.Library()
 
 @register.filter
 def in_zone(moment: datetime | None, zone: Any) -> str:
-    """``{{ booking.starts_at|in_zone:client }}`` → "Mon 7 Dec, 10:00 EST"."""
+    """``{{ booking.starts_at|in_zone:client }}`` → "Mon, Dec 7, 10:00 AM" (core.timefmt)."""
     if moment is None:
         return ""
     return local_label(moment, zone)
@@ -30,7 +30,7 @@ def in_zone(moment: datetime | None, zone: Any) -> str:
 
 @register.filter
 def time_in_zone(moment: datetime | None, zone: Any) -> str:
-    """Just the time with the zone: "10:00 EST"."""
+    """Just the time: "10:00 AM"."""
     if moment is None:
         return ""
     return local_label(moment, zone, TIME_FORMAT)

@@ -106,3 +106,27 @@ def test_users_are_created_with_a_lowercase_email(db):
     user = User.objects.create_user("MiXeD@Example.COM", "pw-123456-x")
     assert user.email == "mixed@example.com"
     assert user.role == User.Role.CLIENT
+
+
+ACCOUNT_PAGES = [
+    ("account_login", False, "Log in"),
+    ("account_signup", False, "Sign up"),
+    ("account_reset_password", False, "Password Reset"),
+    ("account_logout", True, "Log out"),
+    ("account_change_password", True, "Change Password"),
+    ("account_email", True, "Email Addresses"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "signed_in", "heading"), ACCOUNT_PAGES)
+def test_account_pages_use_the_site_layout_and_its_words(client, name, signed_in, heading):
+    if signed_in:
+        client.force_login(factories.UserFactory())
+    html = client.get(reverse(name)).content.decode()
+    assert f'<h1 class="h3 mb-3">{heading}' in " ".join(html.split()).replace("> ", ">")
+    assert 'class="navbar' in html  # the site's own base.html
+    assert "form-control" in html or name == "account_logout"  # crispy-bootstrap5 fields
+    # One set of words across the nav and allauth's pages.
+    for wrong in ("Sign In", "Sign Out", "Sign in", "Sign out", "Signup", "Sign Up"):
+        assert wrong not in html, wrong

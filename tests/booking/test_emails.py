@@ -85,8 +85,11 @@ def test_a_new_booking_emails_the_client_and_the_therapist_with_an_invite(setup,
     assert event.decoded("DTEND") == booking.ends_at
     assert str(event["LOCATION"]) == booking.address
     assert str(event["STATUS"]) == "CONFIRMED"
-    # times are in the client's zone, labelled
-    assert re.search(r"\d\d:\d\d E[SD]T", client_mail.body)
+    # times are in the client's zone, named once in words
+    assert re.search(
+        r"When: \w{3}, \w{3} \d{1,2}, \d{1,2}:\d\d( [AP]M)?–\d{1,2}:\d\d [AP]M Eastern Time\n",
+        client_mail.body,
+    )
 
 
 def test_the_client_email_says_what_to_prepare_and_how_to_change_it(setup, commit):

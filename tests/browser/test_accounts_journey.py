@@ -23,7 +23,7 @@ def test_a_new_client_signs_up_logs_out_and_back_in(page, transactional_db):
     page.get_by_label("Email").fill("robin@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
 
     expect(page).to_have_url(re.compile("/dashboard/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Robin")
@@ -33,12 +33,12 @@ def test_a_new_client_signs_up_logs_out_and_back_in(page, transactional_db):
     page.get_by_role("button", name="Log out").click()
     # Wait for the home page: the dashboard being left has two alerts of its own.
     expect(page).to_have_url(re.compile(r"^https?://[^/]+/$"))
-    expect(page.get_by_role("alert")).to_contain_text("You have signed out.")
+    expect(page.get_by_role("alert")).to_contain_text("You are logged out.")
 
     page.goto("/accounts/login/")
     check_a11y(page)
     page.get_by_label("Email").fill("robin@example.com")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile("/dashboard/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Robin")

@@ -130,7 +130,9 @@ def test_the_demo_client_books_moves_and_cancels_and_the_therapist_sees_it(
     expect(page.get_by_test_id("review-address")).to_contain_text("350 West 31st Street")
     expect(page.get_by_test_id("policy")).to_contain_text("24 hours")
     when = page.get_by_test_id("review-when").inner_text()
-    assert re.search(r"\d\d:\d\d E[SD]T", when), when
+    # One way to write it, the zone named once on the page, in words.
+    assert re.search(r"^\w{3}, \w{3} \d{1,2}, \d{1,2}:\d\d( [AP]M)?–\d{1,2}:\d\d [AP]M", when), when
+    expect(page.get_by_test_id("zone-note")).to_have_text("Times are in Eastern Time.")
     page.get_by_role("button", name="Confirm booking").click()
 
     expect(page.get_by_test_id("visit-status")).to_have_text("Confirmed")

@@ -18,6 +18,7 @@ def profile_post(**overrides):
         "phone": "+1 212 555 0100",
         "street": "350 West 31st Street, Apt 4B",
         "city": "New York",
+        "state": "NY",
         "postcode": "10001",
         "access_notes": "Buzzer 4B; a dog who loves everyone.",
         "emergency_contact_name": "Sam Lee",
@@ -44,6 +45,8 @@ def test_a_new_client_creates_their_profile_with_coordinates(client):
     assert profile.emergency_contact_name == "Sam Lee"
     assert profile.email_reminders is True
     assert profile.time_zone == "America/Chicago"
+    assert profile.state == "NY"
+    assert profile.address_one_line == "350 West 31st Street, Apt 4B, New York, NY 10001"
     user.refresh_from_db()
     assert (user.first_name, user.last_name) == ("Robin", "Lee")
 
@@ -119,3 +122,68 @@ def test_only_clients_have_this_page(client):
     response = client.get(reverse("clients:profile_edit"))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_refuses_a_state_that_is_not_the_zips(client):
+    profile = ClientProfileFactory()
+    client.force_login(profile.user)
+    response = client.post(reverse("clients:profile_edit"), profile_post(state="NJ"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "ZIP code 10001 is in New York, not New Jersey" in html
+    profile.refresh_from_db()
+    assert profile.state != "NJ"
+
+
+def test_the_service_refuses_a_state_that_is_not_the_zips_too(db):
+    from django.core.exceptions import ValidationError
+
+    from clients.services import client_profile_save
+
+    data = profile_post(state="CA", email_reminders=True)
+    with pytest.raises(ValidationError) as refused:
+        client_profile_save(user=UserFactory(), **data)
+    assert refused.value.message_dict == {
+        "state": ["ZIP code 10001 is in New York, not California: check the state or the ZIP code."]
+    }
+    assert not ClientProfile.objects.exists()
+
+
+def test_it_asks_for_the_state(client):
+    client.force_login(UserFactory())
+    response = client.post(reverse("clients:profile_edit"), profile_post(state=""))
+    assert response.status_code == 200
+    assert "Choose the state of your address." in response.content.decode()
+    assert not ClientProfile.objects.exists()
+
+
+def test_the_service_takes_the_state_from_the_zip_when_none_is_given(db):
+    from clients.services import client_profile_save
+
+    user = UserFactory()
+    data = profile_post(state=None, email_reminders=True)
+    data.pop("time_zone")
+    profile = client_profile_save(user=user, **data)
+    assert profile.state == "NY"
+
+
+def test_the_time_zone_menu_lists_the_us_zones_first_in_words_and_no_old_aliases(client):
+    client.force_login(UserFactory())
+    html = client.get(reverse("clients:profile_edit")).content.decode()
+    common = html.index('<optgroup label="Common in the US">')
+    rest = html.index('<optgroup label="Everywhere else">')
+    assert common < rest
+    eastern = html.index('<option value="America/New_York"')
+    assert common < eastern < rest
+    assert ">Eastern Time</option>" in html and ">Pacific Time</option>" in html
+    assert "Europe / London</option>" in html[rest:]
+    for alias in ("US/Eastern", "Asia/Calcutta", "America/Indianapolis", "Etc/GMT"):
+        assert f'value="{alias}"' not in html
+    assert html.count('value="America/New_York"') == 1
+
+
+def test_a_zone_saved_under_an_old_name_stays_selected(client):
+    profile = ClientProfileFactory(time_zone="US/Eastern")
+    client.force_login(profile.user)
+    html = client.get(reverse("clients:profile_edit")).content.decode()
+    assert '<option value="US/Eastern" selected>' in html

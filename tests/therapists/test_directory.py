@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -87,7 +88,8 @@ def test_it_filters_by_the_clients_postcode_against_each_radius(client, cast):
     response = client.get(reverse("therapists:directory"), {"postcode": "10001"})
     assert names(response) == ["Maya Chen", "Marcus Hill"]  # nearest first
     body = response.content.decode()
-    assert "km from their base" in body
+    assert re.search(r"\d\.\d mi from their base", body)  # a US ZIP: miles
+    assert " km " not in body
 
 
 def test_it_combines_modality_and_postcode(client, cast):

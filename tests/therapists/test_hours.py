@@ -186,9 +186,9 @@ def test_it_shows_coming_time_off_and_extra_hours_on_the_page(client, me):
         {"extra-date": "2030-07-06", "extra-start_time": "09:00", "extra-end_time": "12:00"},
     )
     body = client.get(reverse("therapists:hours")).content.decode()
-    assert "Thu 4 Jul 2030, all day" in body
+    assert "Thu, Jul 4, 2030, all day" in body
     assert "Beach" in body
-    assert "Sat 6 Jul 2030, 09:00–12:00" in body
+    assert "Sat, Jul 6, 2030, 9:00 AM–12:00 PM" in body
 
 
 def test_it_blocks_a_range_selected_on_the_calendar_in_the_therapists_zone(client, me):
@@ -244,5 +244,5 @@ def test_it_describes_time_off_in_words():
         starts_at=dt.datetime(2030, 7, 4, 17, tzinfo=dt.UTC),
         ends_at=dt.datetime(2030, 7, 4, 20, tzinfo=dt.UTC),
     )
-    assert time_off_span(days, zone) == "Fri 1 Nov – Mon 4 Nov 2030, all days"
-    assert time_off_span(block, zone) == "Thu 4 Jul 2030, 13:00–16:00"
+    assert time_off_span(days, zone) == "Fri, Nov 1 – Mon, Nov 4, 2030, all days"
+    assert time_off_span(block, zone) == "Thu, Jul 4, 2030, 1:00–4:00 PM"

@@ -36,8 +36,8 @@ def profile_post(profile: TherapistProfile, **overrides) -> dict:
         "accepts_new_clients": "on",
         "time_zone": "America/Chicago",
         "postcode": "11215",
-        "radius_km": "12",
-        "travel_speed_kmh": "25",
+        "radius": "12",  # miles: a US ZIP
+        "travel_speed": "25",  # mph
         "min_travel_buffer_minutes": "20",
         "min_notice_hours": "6",
         "max_visits_per_day": "4",
@@ -190,7 +190,7 @@ def test_it_shows_an_approved_profile_to_everyone(client):
     assert "Knots, gently." in body
     assert "$140.00" in body
     assert "Myofascial trigger point therapy" in body
-    assert "within 20 km of 10001" in body
+    assert "within 12 mi of 10001" in body  # 20 km, shown in miles for a US ZIP
 
 
 @pytest.mark.parametrize("approval", ["pending", "rejected"])
@@ -239,3 +239,33 @@ def test_it_links_each_next_free_time_to_the_booking_flow(client):
     assert query["service"] == [str(service.pk)]
     assert parse_slot(query["starts_at"][0]) == slot
     assert url.replace("&", "&amp;") in response.content.decode()
+
+
+def test_a_us_therapist_gives_distance_and_speed_in_miles_stored_in_km(client):
+    profile = factories.TherapistProfileFactory(postcode="11215", radius_km=15)
+    client.force_login(profile.user)
+    page = client.get(reverse("therapists:profile_edit")).content.decode()
+    assert "How far you travel (miles)" in page
+    assert "Average travel speed (mph)" in page
+    assert 'name="radius" value="9"' in page  # 15 km
+    assert "(km)" not in page and "km/h" not in page
+
+    response = client.post(reverse("therapists:profile_edit"), profile_post(profile))
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.radius_km, profile.travel_speed_kmh) == (19, 40)  # 12 mi, 25 mph
+
+    # Saving again without touching them changes nothing (no rounding drift).
+    profile.radius_km = 15
+    profile.save()
+    client.post(reverse("therapists:profile_edit"), profile_post(profile, radius="9"))
+    profile.refresh_from_db()
+    assert profile.radius_km == 15
+
+
+def test_a_radius_out_of_range_is_refused_in_miles(client):
+    profile = factories.TherapistProfileFactory(postcode="11215")
+    client.force_login(profile.user)
+    response = client.post(reverse("therapists:profile_edit"), profile_post(profile, radius="500"))
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 124." in response.content.decode()

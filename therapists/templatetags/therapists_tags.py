@@ -5,8 +5,9 @@ import zoneinfo
 from typing import Any
 
 from django import template
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from core.timefmt import format_date, format_date_range, format_range, format_time_range, zone_name
 
 register = template.Library()
 
@@ -23,10 +24,8 @@ def price_range(entry: Any) -> str:
 
 @register.filter
 def zone_label(zone: Any) -> str:
-    """ "America/New_York" -> "New York time (America/New_York)"."""
-    name = str(zone)
-    city = name.rsplit("/", 1)[-1].replace("_", " ")
-    return _("%(city)s time (%(zone)s)") % {"city": city, "zone": name}
+    """ "America/New_York" -> "Eastern Time" (core.timefmt names every zone)."""
+    return zone_name(str(zone))
 
 
 @register.filter
@@ -37,12 +36,9 @@ def time_off_span(block: Any, zone: Any) -> str:
     if start.time() == end.time() == dt.time(0):
         last = (end - dt.timedelta(days=1)).date()
         if last == start.date():
-            return _("%(day)s, all day") % {"day": date_format(start, "D j M Y")}
-        return _("%(first)s – %(last)s, all days") % {
-            "first": date_format(start, "D j M"),
-            "last": date_format(last, "D j M Y"),
-        }
+            return _("%(day)s, all day") % {"day": format_date(start.date(), year=True)}
+        return _("%(days)s, all days") % {"days": format_date_range(start.date(), last, zone=tz)}
     if start.date() == end.date():
-        return f"{date_format(start, 'D j M Y')}, {start:%H:%M}–{end:%H:%M}"
-    first, last = date_format(start, "D j M Y"), date_format(end, "D j M Y")
-    return f"{first}, {start:%H:%M} – {last}, {end:%H:%M}"
+        day = format_date(start.date(), year=True)
+        return f"{day}, {format_time_range(start.time(), end.time())}"
+    return format_range(start, end, tz)
