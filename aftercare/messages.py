@@ -214,7 +214,7 @@ def reminder_context(
     )
     if reminder.kind == Reminder.Kind.FOLLOW_UP and for_send:
         plan = follow_up_plan(booking, now=now, follow_up_days=facts.follow_up_days)
-        context["follow_up_on"] = date_format(plan.on, "l j F")
+        context["follow_up_on"] = format_long_date(plan.on)
         context["slots"] = [
             {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, plan)
         ]

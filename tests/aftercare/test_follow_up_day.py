@@ -9,11 +9,11 @@ from itertools import pairwise
 import pytest
 from django.core import mail
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from aftercare import services
 from aftercare.models import Reminder
 from booking.selectors import follow_up_day
+from core.timefmt import format_long_date
 from tests import factories
 from tests.aftercare.factories import SessionNoteFactory
 from therapists.models import TimeOff
@@ -56,8 +56,8 @@ def test_a_recommendation_on_a_day_off_moves_to_the_next_day_they_work(client):
 
     client.force_login(note.client.user)
     page = client.get("/dashboard/").content.decode()
-    assert f"The first day they work from then is {date_format(working_day, 'l j F')}." in page
-    assert date_format(recommended, "l j F") not in page
+    assert f"The first day they work from then is {format_long_date(working_day)}." in page
+    assert format_long_date(recommended) not in page
 
 
 def test_time_off_on_the_recommended_day_is_not_offered(client):
@@ -94,7 +94,7 @@ def test_the_follow_up_email_names_the_working_day_and_says_what_the_links_do():
 
     sent = next(m for m in mail.outbox if m.subject.startswith("Time for your next visit"))
     name = booking.therapist.display_name
-    assert f"The first day {name} works from then is {date_format(working_day, 'l j F')}." in (
+    assert f"The first day {name} works from then is {format_long_date(working_day)}." in (
         " ".join(sent.body.split())
     )
     assert "in one click" not in sent.body
