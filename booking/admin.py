@@ -38,7 +38,7 @@ from booking.services import (
     booking_record_clearance,
     booking_reschedule,
 )
-from core.timefmt import local_label
+from core.timefmt import format_date, local_label
 
 
 def parse_date_or_none(value: str | None) -> dt.date | None:
@@ -459,10 +459,7 @@ class BookingAdmin(admin.ModelAdmin):
             "current": local_label(booking.starts_at, therapist),
             "form": form,
             "day": day,
-            "days": [
-                (d, local_label(times[0], therapist, "D j M"), len(times))
-                for d, times in days.items()
-            ],
+            "days": [(d, format_date(d), len(times)) for d, times in days.items()],
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/booking/move.html", context)
