@@ -15,7 +15,7 @@ from django.utils import timezone
 from booking.models import Booking
 from booking.services import booking_create
 from booking.templatetags.booking_tags import slot_value
-from core.timefmt import format_date
+from core.timefmt import format_date, format_long_date
 from tests import factories
 from tests.booking.conftest import first_slot
 
@@ -210,7 +210,7 @@ def test_the_move_page_shows_the_free_times_of_the_day_asked_for(logged_in, staf
         )
     )
     assert f'aria-current="page">{format_date(day)}<' in page
-    assert f"Free times on {day:%A} {day.day} {day:%B}" in page
+    assert f"Free times on {format_long_date(day)}" in page
     # A day that makes no sense falls back to the visit's own day, not an error.
     page = _page(
         logged_in(staff_user).get(
@@ -218,7 +218,7 @@ def test_the_move_page_shows_the_free_times_of_the_day_asked_for(logged_in, staf
         )
     )
     current = timezone.localtime(booked.starts_at, therapist.tz).date()
-    assert f"Free times on {current:%A} {current.day} {current:%B}" in page
+    assert f"Free times on {format_long_date(current)}" in page
 
 
 @pytest.mark.parametrize("value", ["", "tomorrow at noon", "2026-13-45T99:00:00Z"])
