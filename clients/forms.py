@@ -14,6 +14,7 @@ from clients.models import ClientProfile, Intake
 from clients.selectors import client_local_today, pain_areas_sorted
 from clients.services import TEXT_LIMIT, PainAreaInput, postcode_not_found_message
 from core.geo import lookup_postcode, normalise_postcode
+from core.inputs import BoundedDateField
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -186,7 +187,7 @@ class IntakeForm(forms.Form):
         ),
         required=False,
     )
-    last_massage_on = forms.DateField(
+    last_massage_on = BoundedDateField(
         label=_("Date of your last massage"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
