@@ -620,7 +620,7 @@ def seeded(world: World, record: Record) -> None:
             "therapist",
             "POST",
             reverse("therapists:time_off_add"),
-            {"first_day": day, "last_day": day},
+            {"off-first_day": day, "off-last_day": day},
         )
         send(
             world,
@@ -628,7 +628,7 @@ def seeded(world: World, record: Record) -> None:
             "therapist",
             "POST",
             reverse("therapists:time_off_add"),
-            {"first_day": "2030-01-01", "last_day": day},
+            {"off-first_day": "2030-01-01", "off-last_day": day},
         )
         send(
             world,
@@ -636,7 +636,7 @@ def seeded(world: World, record: Record) -> None:
             "therapist",
             "POST",
             reverse("therapists:override_add"),
-            {"date": day, "start_time": "09:00", "end_time": "12:00"},
+            {"extra-date": day, "extra-start_time": "09:00", "extra-end_time": "12:00"},
         )
         for end in (f"{day}T23:00:00", f"{day}T23:59:59+00:00"):
             send(
