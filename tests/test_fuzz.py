@@ -799,11 +799,18 @@ def seeded(world: World, record: Record) -> None:
             "POST",
             reverse("therapists:profile_edit"),
             {
+                # A complete profile, so that only the photo can stop it.
                 "photo": _upload(index),
                 "display_name": "A",
                 "postcode": "10001",
                 "licence_number": "LMT-1",
                 "time_zone": "America/New_York",
+                "modalities": world.field_values["modalities"][:1],
+                "radius_km": "20",
+                "travel_speed_kmh": "30",
+                "min_travel_buffer_minutes": "15",
+                "min_notice_hours": "0",
+                "max_visits_per_day": "6",
             },
         )
         send(

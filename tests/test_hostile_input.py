@@ -361,3 +361,14 @@ def test_an_eps_file_as_the_photo_is_a_form_error(client, booked, name, content)
     assert "Upload a photo in JPEG, PNG or WebP format" in response.content.decode()
     therapist.refresh_from_db()
     assert not therapist.photo
+
+
+def test_an_eps_file_as_the_photo_in_the_admin_is_a_form_error(client, booked):
+    client.force_login(factories.StaffFactory())
+    url = reverse("admin:therapists_therapistprofile_change", args=[booked.therapist_id])
+    photo = SimpleUploadedFile("me.eps", EPS, content_type="application/postscript")
+    response = client.post(url, {"photo": photo})
+    assert response.status_code == 200
+    assert "Upload a photo in JPEG, PNG or WebP format" in response.content.decode()
+    booked.therapist.refresh_from_db()
+    assert not booked.therapist.photo
