@@ -70,7 +70,7 @@ def parse_int(value: Any, *, lo: int, hi: int) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         sign = -1 if text.startswith("-") else 1
-        digits = text.lstrip("+-") if text[:1] in "+-" and len(text) > 1 else text
+        digits = text[1:] if text.startswith(("+", "-")) else text
         if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
             return None
         number = sign * int(digits)

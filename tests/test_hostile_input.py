@@ -56,6 +56,16 @@ def test_parse_id_reads_a_plain_id():
     assert inputs.parse_id(str(2**63 - 1)) == 2**63 - 1
 
 
+@pytest.mark.parametrize("value", ["--5", "+-5", "", "-", "5.0", "1e3", HUGE, "11", "-11", None])
+def test_parse_int_refuses_what_is_not_a_bounded_whole_number(value):
+    assert inputs.parse_int(value, lo=-10, hi=10) is None
+
+
+def test_parse_int_reads_a_signed_whole_number():
+    assert inputs.parse_int(" -7 ", lo=-10, hi=10) == -7
+    assert inputs.parse_int("+7", lo=-10, hi=10) == 7
+
+
 @pytest.mark.parametrize("value", [*FAR, "2030-01-07T10:00:00", "x", "2030-01-07T10:00\x00+00:00"])
 def test_parse_moment_refuses_naive_malformed_and_far_times(value):
     assert inputs.parse_moment(value) is None
