@@ -420,6 +420,9 @@ def send(
             response = http.post(url, data=data or {}, headers=headers)
     finally:
         transaction.savepoint_rollback(savepoint)
+        # ROLLBACK TO keeps the savepoint open: release it too, or every request nests one
+        # level deeper and PostgreSQL keeps a lock per level until it runs out of lock slots.
+        transaction.savepoint_commit(savepoint)
         # A logout or a new login changes the session cookie; each request starts as its role.
         http.cookies = SimpleCookie(world.cookies[role].output(header="", sep="\n"))
     record.sent += 1
