@@ -4,7 +4,6 @@ selector, render."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +29,7 @@ from booking.services import (
 )
 from clients.models import ClientProfile
 from clients.selectors import client_profile_for
+from core.inputs import parse_id, parse_moment
 from core.timefmt import format_long_date
 from core.zones import viewer_zone
 from therapists.models import Service, TherapistProfile
@@ -342,13 +342,15 @@ def series_new(request: HttpRequest) -> HttpResponse:
     if client is None:
         raise Http404
     source = request.POST if request.method == "POST" else request.GET
+    # An id that is not a plain number the database can hold names nothing: 404, like a
+    # missing one.
     therapist = get_object_or_404(
         TherapistProfile,
-        pk=source.get("therapist") or 0,
+        pk=parse_id(source.get("therapist")) or 0,
         approval=TherapistProfile.Approval.APPROVED,
     )
     service = get_object_or_404(
-        Service, pk=source.get("service") or 0, therapist=therapist, is_active=True
+        Service, pk=parse_id(source.get("service")) or 0, therapist=therapist, is_active=True
     )
     tz = client_tz(client)
     state = booking_review(client=client, therapist=therapist, service=service)
@@ -393,12 +395,8 @@ def _chosen_start(
     """The time a follow-up link chose, if it is still free; else the first free time."""
     flat = [iso for _day, times in choices for iso, _label in times]
     if value:
-        try:
-            wanted = (
-                dt.datetime.fromisoformat(value.replace(" ", "+")).astimezone(dt.UTC).isoformat()
-            )
-        except ValueError:
-            wanted = None
+        moment = parse_moment(value)
+        wanted = moment.isoformat() if moment else None
         if wanted in flat:
             return wanted
     return flat[0] if flat else None
@@ -520,7 +518,9 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for _booking, reason in refused:
                 messages.error(request, reason)
         else:
-            booking = get_object_or_404(Booking, pk=request.POST.get("booking") or 0, client=client)
+            booking = get_object_or_404(
+                Booking, pk=parse_id(request.POST.get("booking")) or 0, client=client
+            )
             try:
                 services.series_visit_cancel(
                     series=series, booking=booking, actor=request_user(request)

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from core.inputs import parse_moment
 from therapists.models import Modality, Service
 
 if TYPE_CHECKING:
@@ -15,19 +14,9 @@ if TYPE_CHECKING:
 
 
 def parse_slot(value: str | None) -> datetime | None:
-    """A slot from a query or form value: an aware ISO 8601 time, or None.
-
-    A '+' in a query string that nobody escaped arrives as a space; put it back."""
-    if not value:
-        return None
-    value = value.strip().replace(" ", "+")
-    try:
-        parsed = parse_datetime(value)
-        if parsed is None or timezone.is_naive(parsed):
-            return None
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # a malformed time, or one past year 1 or 9999 in UTC
-        return None
+    """A slot from a query or form value: an aware ISO 8601 time within the range
+    ``core.inputs`` allows, in UTC, or None (a naive, malformed or far-off time)."""
+    return parse_moment(value)
 
 
 def duration_choices() -> list[tuple[str, StrOrPromise]]:

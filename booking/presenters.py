@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from booking.models import Booking
 from booking.selectors import SlotOffer, available_slots
 from clients.models import ClientProfile
+from core.inputs import MAX_ID, parse_date, parse_int
 from core.timefmt import format_time, zone_name
 from therapists.models import Service
 
@@ -34,20 +34,13 @@ def url(name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> str:
 
 
 def to_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A whole number from a query that fits a 64-bit integer, or None."""
+    return parse_int(value, lo=-MAX_ID, hi=MAX_ID)
 
 
 def to_date(value: str | None) -> dt.date | None:
-    """A YYYY-MM-DD date from a query, or None for anything else (never an exception)."""
-    if not value:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError:
-        return None
+    """A YYYY-MM-DD date within ``core.inputs``' range, or None (never an exception)."""
+    return parse_date(value)
 
 
 def local_today(zone: dt.tzinfo) -> dt.date:

@@ -27,6 +27,7 @@ from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
 from core import sql
 from core.geo import Point, PostcodePlace, distance_km, lookup_place, lookup_postcode
+from core.inputs import parse_id
 from core.zones import zone_for
 from therapists.models import (
     Modality,
@@ -864,10 +865,7 @@ def feed_bookings(*, therapist: TherapistProfile, now: dt.datetime | None = None
 
 
 def _to_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
+    return parse_id(value)
 
 
 def bookable_service(therapist_id: Any, service_id: Any) -> Service | None:

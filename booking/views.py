@@ -84,6 +84,7 @@ from clients.models import ClientProfile
 from clients.selectors import client_profile_for
 from core import pagecache
 from core.http import HtmxHttpRequest
+from core.inputs import EARLIEST_DAY, LATEST_DAY
 from core.timefmt import TIME_FORMAT, format_range, local_label, zone_name
 from core.zones import zone_for
 from therapists.models import Modality, Service, TherapistProfile
@@ -885,7 +886,11 @@ def api_slots(request: HttpRequest, pk: int) -> HttpResponse:
     if raw_start:
         start_date = to_date(raw_start)
         if start_date is None:
-            return _api_error(_("start must be a date written YYYY-MM-DD."), 400)
+            return _api_error(
+                _("start must be a date written YYYY-MM-DD, from %(first)s to %(last)s.")
+                % {"first": EARLIEST_DAY.year, "last": LATEST_DAY.year},
+                400,
+            )
     else:
         start_date = timezone.localtime(timezone.now(), tz).date()
     raw_days = request.GET.get("days")

@@ -17,6 +17,7 @@ from clients.services import (
     state_mismatch_message,
 )
 from core.geo import US_STATES, lookup_postcode, normalise_postcode, state_for_postcode
+from core.inputs import BoundedDateField
 from core.zones import time_zone_choices
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ class IntakeForm(forms.Form):
         ),
         required=False,
     )
-    last_massage_on = forms.DateField(
+    last_massage_on = BoundedDateField(
         label=_("Date of your last massage"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "core.middleware.PermissionsPolicyMiddleware",
     "payments.middleware.StripeContentSecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

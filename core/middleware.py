@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
+from django.utils.translation import gettext as _
+
+from core.inputs import any_nul, has_nul
 
 
 def permissions_policy_header(policy: dict[str, list[str]]) -> str:
@@ -25,3 +28,21 @@ class PermissionsPolicyMiddleware:
         if self.header and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.header
         return response
+
+
+class RejectNulMiddleware:
+    """A NUL character in the address or the query string is a 400, before any view: views
+    read queries directly (filters, tokens, slugs) and PostgreSQL refuses a NUL in any text it
+    is given, which would be a 500. NULs in a posted form are the form's business: Django's
+    text fields answer with a form error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if has_nul(request.path) or any_nul(request.GET.lists()):
+            return HttpResponseBadRequest(
+                _("The address contains a null character; please check the link."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

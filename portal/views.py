@@ -21,7 +21,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -43,6 +42,7 @@ from clients.selectors import (
     pain_areas_sorted,
 )
 from core import pagecache
+from core.inputs import parse_date, parse_moment
 from core.zones import viewer_zone, zone_for
 from payments import selectors as payment_selectors
 from therapists import selectors as therapist_selectors
@@ -265,16 +265,12 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _parse_calendar_bound(value: str, tz: dt.tzinfo) -> dt.datetime | None:
-    try:
-        parsed = parse_datetime(value)
-        if parsed is None:
-            day = parse_date(value)
-            parsed = dt.datetime.combine(day, dt.time(0)) if day else None
-    except ValueError:
-        return None
-    if parsed is None:
-        return None
-    return parsed.replace(tzinfo=tz) if timezone.is_naive(parsed) else parsed
+    """A date or a date and time (naive ones in the therapist's zone) within the range
+    ``core.inputs`` allows, else None."""
+    day = parse_date(value) if len(value) == 10 else None
+    if day is not None:
+        return parse_moment(f"{day.isoformat()}T00:00:00", default_zone=tz)
+    return parse_moment(value, default_zone=tz)
 
 
 @therapist_required

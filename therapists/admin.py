@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.inputs import SafeImageField
 from therapists.models import (
     DateOverride,
     Modality,
@@ -60,6 +62,8 @@ class TimeOffInline(admin.TabularInline):
 
 @admin.register(TherapistProfile)
 class TherapistProfileAdmin(admin.ModelAdmin):
+    # Staff uploads go through the same image check as the therapist's own (JPEG, PNG, WebP).
+    formfield_overrides = {models.ImageField: {"form_class": SafeImageField}}
     list_display = [
         "display_name",
         "email",

@@ -12,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TherapistSignupForm as AccountsTherapistSignupForm
 from core.geo import Point, lookup_postcode, normalise_postcode
+from core.inputs import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    IdModelMultipleChoiceField,
+    SafeImageField,
+)
 from core.units import KM_PER_MILE, uses_miles
 from core.zones import time_zone_choices
 from therapists.models import Modality, Service, TherapistProfile, WeeklyHours
@@ -33,13 +39,13 @@ class TherapistSignupForm(AccountsTherapistSignupForm):
 
 
 class ProfileForm(forms.ModelForm):
-    photo = forms.ImageField(
+    photo = SafeImageField(
         label=_("Photo"),
         required=False,
-        help_text=_("A friendly, clear photo of your face. JPEG or PNG, up to 10 MB."),
+        help_text=_("A friendly, clear photo of your face. JPEG, PNG or WebP, up to 10 MB."),
     )
     remove_photo = forms.BooleanField(label=_("Remove my photo"), required=False)
-    modalities = forms.ModelMultipleChoiceField(
+    modalities = IdModelMultipleChoiceField(
         label=_("What you practise"),
         queryset=Modality.objects.all(),
         widget=forms.CheckboxSelectMultiple,
@@ -287,10 +293,10 @@ def weekly_hours_initial(hours: Any) -> list[dict[str, Any]]:
 
 
 class TimeOffForm(forms.Form):
-    first_day = forms.DateField(
+    first_day = BoundedDateField(
         label=_("First day off"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    last_day = forms.DateField(
+    last_day = BoundedDateField(
         label=_("Last day off"),
         required=False,
         help_text=_("Leave empty for a single day."),
@@ -313,7 +319,7 @@ class TimeOffForm(forms.Form):
 
 
 class DateOverrideForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = BoundedDateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
 
@@ -330,8 +336,8 @@ class CalendarBlockForm(forms.Form):
     """A range selected on the calendar. Wall times are in the therapist's zone: the view
     activates that zone before validating, so naive input is read in it."""
 
-    start = forms.DateTimeField()
-    end = forms.DateTimeField()
+    start = BoundedDateTimeField()
+    end = BoundedDateTimeField()
     reason = forms.CharField(max_length=200, required=False)
 
     def clean(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 
 from accounts.models import User
 from core.geo import Point
+from core.inputs import open_image
 from therapists.availability import availability_changed
 from therapists.models import (
     DateOverride,
@@ -68,8 +69,7 @@ def therapist_profile_create_pending(*, user: User) -> TherapistProfile:
 def photo_resize(upload: UploadedFile, *, max_px: int = PHOTO_MAX_PX) -> ContentFile:
     """A JPEG no larger than ``max_px`` on its longest side, upright, without EXIF data
     (phone photos carry the place they were taken)."""
-    upload.seek(0)
-    with Image.open(upload) as opened:
+    with open_image(upload) as opened:
         image = ImageOps.exif_transpose(opened)
         if image.mode not in ("RGB", "L"):
             background = Image.new("RGB", image.size, (255, 255, 255))
