@@ -91,13 +91,11 @@ class ReminderQueue(delivery.Queue):
 
     def load(self, rows: QuerySet[Any]) -> list[Reminder]:
         reminders = list(
-            rows.select_related(
-                "client__user",
-                "booking__client__user",
-                "booking__therapist__user",
-                "booking__service__modality",
-            )
+            rows.select_related("client__user", "booking__therapist", "booking__service__modality")
         )
+        for r in reminders:
+            if r.booking is not None and r.booking.client_id == r.client_id:
+                r.booking.client = r.client  # the same row: not loaded twice
         # What the messages say about each visit (intake, pain areas, history, notes), for the
         # whole batch in four queries; per row, not on the queue: several threads may
         # dispatch at once.

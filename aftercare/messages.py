@@ -24,7 +24,7 @@ from clients.body import region_label
 from clients.care_flags import VisitHistory, follow_doctor, soreness_stage
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
-from core.links import absolute
+from core.links import absolute, fixed_path
 from core.zones import zone_for
 
 from . import tokens
@@ -158,12 +158,12 @@ def book_again_url(
     params: dict[str, Any] = {"therapist": therapist_id, "service": service_id}
     if starts_at is not None:
         params["starts_at"] = starts_at.astimezone(dt.UTC).isoformat()
-    return f"{reverse('booking:start')}?{urlencode(params)}"
+    return f"{fixed_path('booking:start')}?{urlencode(params)}"
 
 
 def series_url(*, therapist_id: int, service_id: int) -> str:
     query = urlencode({"therapist": therapist_id, "service": service_id})
-    return f"{reverse('aftercare:series_new')}?{query}"
+    return f"{fixed_path('aftercare:series_new')}?{query}"
 
 
 def feedback_url(booking: Booking) -> str:
@@ -214,7 +214,7 @@ def reminder_context(
     tz = client_tz(client)
     context: dict[str, Any] = {
         "name": client.user.first_name or client.user.display_name,
-        "dashboard_url": absolute(reverse("dashboard")),
+        "dashboard_url": absolute(fixed_path("dashboard")),
         "site_name": "HomeKnots",
     }
     booking = reminder.booking
@@ -226,24 +226,36 @@ def reminder_context(
             "booking": booking,
             "therapist": booking.therapist.display_name,
             "service": str(booking.service),
-            "visit_when": local_label(booking.starts_at, tz),
-            "visit_day": date_format(timezone.localtime(booking.starts_at, tz), "l j F"),
-            "visit_time": local_label(booking.starts_at, tz, "H:i"),
-            "address": booking.address,
-            "access_notes": booking.access_notes,
-            "prepare": [str(line) for line in PREPARE_AT_HOME],
-            "detail_url": absolute(reverse("booking:detail", kwargs={"pk": booking.pk})),
             "facts": facts,
             "areas": join_labels(facts.area_labels),
-            "feedback_url": absolute(feedback_url(booking)),
-            "book_url": absolute(
-                book_again_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
-            ),
-            "series_url": absolute(
-                series_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
-            ),
         }
     )
+    if reminder.kind == Reminder.Kind.VISIT_TOMORROW:
+        # What only the day-before reminder says: when, where, how to get ready. The dates
+        # are the costly part of a context, so the aftercare kinds (sent in bulk) skip them.
+        context.update(
+            {
+                "visit_when": local_label(booking.starts_at, tz),
+                "visit_day": date_format(timezone.localtime(booking.starts_at, tz), "l j F"),
+                "visit_time": local_label(booking.starts_at, tz, "H:i"),
+                "address": booking.address,
+                "access_notes": booking.access_notes,
+                "prepare": [str(line) for line in PREPARE_AT_HOME],
+                "detail_url": absolute(reverse("booking:detail", kwargs={"pk": booking.pk})),
+            }
+        )
+    else:
+        context.update(
+            {
+                "feedback_url": absolute(feedback_url(booking)),
+                "book_url": absolute(
+                    book_again_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+                ),
+                "series_url": absolute(
+                    series_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+                ),
+            }
+        )
     if reminder.kind == Reminder.Kind.FOLLOW_UP and for_send:
         context["slots"] = [
             {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, now=now)

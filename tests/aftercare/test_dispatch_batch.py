@@ -5,19 +5,35 @@ exactly what rendering that reminder on its own gives (subject, text and HTML)."
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail, signing
 from django.db import connection
-from django.template.loader import render_to_string
+from django.template import engines
+from django.template.loader import get_template, render_to_string
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from aftercare import services
-from aftercare.messages import render_reminder, unsubscribe_url, visit_facts, visit_facts_many
+from aftercare.messages import (
+    book_again_url,
+    client_tz,
+    feedback_url,
+    follow_up_slots,
+    join_labels,
+    local_label,
+    series_url,
+    unsubscribe_url,
+    visit_facts,
+    visit_facts_many,
+)
 from aftercare.models import Reminder
 from booking.models import Booking
+from booking.wording import PREPARE_AT_HOME
 from clients.models import Intake
 from core import delivery
 from core.links import absolute
@@ -75,12 +91,15 @@ def real_mix(visits_per_client: int = 3) -> list[Booking]:
             if k == 2:
                 SessionNoteFactory(booking=visit, treated_areas=[], follow_up_days=21)
             visits.append(visit)
-    # The last client has booked again: their follow-ups are skipped, not sent.
-    factories.BookingFactory(
+    # The last client has booked again: their follow-ups are skipped, not sent, and the
+    # next visit has its day-before reminder.
+    upcoming = factories.BookingFactory(
         client=visits[-1].client,
         service=services_[0],
         starts_at=timezone.now() + dt.timedelta(days=5),
+        access_notes="Side door, mind the cat.",
     )
+    services.visit_tomorrow_schedule(booking=upcoming)
     for visit in visits:
         services.aftercare_plan_create(booking=visit)
     return visits
@@ -96,19 +115,77 @@ def all_due(now: dt.datetime) -> None:
     )
 
 
-def rendered_alone(reminder: Reminder, *, now: dt.datetime) -> tuple[str, str, str]:
-    """(subject, text, HTML) of one reminder rendered on its own, reading each fact the way a
-    single page would: what the e-mail said before the dispatcher loaded batches."""
+def context_before(reminder: Reminder, *, now: dt.datetime) -> dict[str, Any]:
+    """The oracle: a reminder's template context as it was built before the dispatcher loaded
+    batches (every value for every kind, each fact read on its own). Rendering a kind with it
+    and with today's context must give the same e-mail."""
+    client = reminder.client
+    tz = client_tz(client)
+    context: dict[str, Any] = {
+        "name": client.user.first_name or client.user.display_name,
+        "dashboard_url": absolute(reverse("dashboard")),
+        "site_name": "HomeKnots",
+    }
+    booking = reminder.booking
+    if booking is None:
+        return context
+    facts = visit_facts(booking)
+    context.update(
+        {
+            "booking": booking,
+            "therapist": booking.therapist.display_name,
+            "service": str(booking.service),
+            "visit_when": local_label(booking.starts_at, tz),
+            "visit_day": date_format(timezone.localtime(booking.starts_at, tz), "l j F"),
+            "visit_time": local_label(booking.starts_at, tz, "H:i"),
+            "address": booking.address,
+            "access_notes": booking.access_notes,
+            "prepare": [str(line) for line in PREPARE_AT_HOME],
+            "detail_url": absolute(reverse("booking:detail", kwargs={"pk": booking.pk})),
+            "facts": facts,
+            "areas": join_labels(facts.area_labels),
+            "feedback_url": absolute(feedback_url(booking)),
+            "book_url": absolute(
+                book_again_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+            ),
+            "series_url": absolute(
+                series_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+            ),
+        }
+    )
+    if reminder.kind == Reminder.Kind.FOLLOW_UP:
+        context["slots"] = [
+            {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, now=now)
+        ]
+    return context
+
+
+def rendered_before(reminder: Reminder, *, now: dt.datetime) -> tuple[str, str, str]:
+    """(subject, text, HTML) of one reminder as the dispatcher rendered it before batches:
+    the oracle context, the kind's templates, the e-mail's text and HTML wrappers."""
     reminder = Reminder.objects.get(pk=reminder.pk)
-    subject, body = render_reminder(reminder, now=now, for_send=True)
+    context = context_before(reminder, now=now)
+    subject = render_to_string(f"aftercare/reminders/{reminder.kind}_subject.txt", context)
+    subject = " ".join(subject.split())[:200]
+    body = render_to_string(f"aftercare/reminders/{reminder.kind}_body.txt", context)
+    text = "\n".join(line.strip() for line in body.strip().splitlines())
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
     offer = reminder.kind in Reminder.OFFER_KINDS
     link = absolute(unsubscribe_url(reminder.client, kind="offers" if offer else "reminders"))
-    context = {"subject": subject, "body": body, "unsubscribe_url": link, "offer": offer}
+    wrap = {"subject": subject, "body": text, "unsubscribe_url": link, "offer": offer}
     return (
         subject,
-        render_to_string("aftercare/email/reminder.txt", context),
-        render_to_string("aftercare/email/reminder.html", context),
+        render_to_string("aftercare/email/reminder.txt", wrap),
+        html_before().render(wrap),
     )
+
+
+def html_before() -> Any:
+    """The HTML wrapper with Django's own ``urlize``, as it was."""
+    source = Path(get_template("aftercare/email/reminder.html").origin.name).read_text()
+    assert "|urlize_text|" in source
+    return engines["django"].from_string(source.replace("|urlize_text|", "|urlize|"))
 
 
 def test_the_facts_of_a_batch_are_the_facts_of_each_visit():
@@ -138,8 +215,8 @@ def test_every_e_mail_of_a_batch_says_what_the_reminder_alone_says(monkeypatch):
     now = timezone.now()
     all_due(now)
     reminders = list(Reminder.objects.filter(status=Reminder.Status.PENDING))
-    assert {r.kind for r in reminders} == set(Reminder.PLAN_KINDS)
-    before = {r.pk: rendered_alone(r, now=now) for r in reminders}
+    assert {r.kind for r in reminders} == {*Reminder.PLAN_KINDS, Reminder.Kind.VISIT_TOMORROW}
+    before = {r.pk: rendered_before(r, now=now) for r in reminders}
 
     result = delivery.dispatch(["reminders"], now=now)
 
@@ -154,8 +231,8 @@ def test_every_e_mail_of_a_batch_says_what_the_reminder_alone_says(monkeypatch):
         assert message.alternatives[0][1] == "text/html"
     # Each kind really was in the batch and said something of its own.
     by_kind = {Reminder.objects.get(pk=pk).kind: m.subject for pk, m in sent.items()}
-    assert set(by_kind) == set(Reminder.PLAN_KINDS)
-    assert len(set(by_kind.values())) == len(Reminder.PLAN_KINDS)
+    assert set(by_kind) == {*Reminder.PLAN_KINDS, Reminder.Kind.VISIT_TOMORROW}
+    assert len(set(by_kind.values())) == len(by_kind)
     stored = Reminder.objects.get(pk=next(iter(sent)))
     assert (stored.subject, stored.status) == (before[stored.pk][0], Reminder.Status.SENT)
 
@@ -168,7 +245,7 @@ def test_a_batch_of_the_real_mix_costs_a_few_queries_per_reminder(
     now = timezone.now()
     all_due(now)
     count = Reminder.objects.filter(status=Reminder.Status.PENDING).count()
-    assert count == 5 * 4 * visits_per_client
+    assert count == 5 * 4 * visits_per_client + 1  # and one day-before reminder
 
     with django_assert_max_num_queries(QUERIES_PER_REMINDER * count) as captured:
         result = delivery.dispatch(["reminders"], now=now)
