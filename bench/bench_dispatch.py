@@ -16,6 +16,12 @@ Builds a throwaway database (SQLite under var/ by default; ``DATABASE_URL`` or
   again: reminders per second, the ratio to one worker, and how many reminders were e-mailed
   twice or not at all (both must be 0).
 
+``BENCH_SEND_MS=5`` gives each e-mail a mail server's round trip (the in-memory backend
+otherwise answers at once, so the workers only compete for CPU); ``BENCH_REMINDERS`` and
+``BENCH_WORKERS`` change the sizes. Each figure says the machine's load average, since a shared
+machine's other work takes CPU from the workers; the worker CPU per reminder does not depend
+on it as much.
+
 Workers send to the in-memory mail backend; each reports which reminders it e-mailed (the
 ``X-HomeKnots-Reminder`` header). Prints one line per figure. Run with `make bench`.
 """
@@ -49,6 +55,7 @@ from decimal import Decimal  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.core import mail  # noqa: E402
+from django.core.mail.backends import locmem  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -62,6 +69,7 @@ from therapists.models import Modality, Service, TherapistProfile, WeeklyHours  
 
 REMINDERS = int(os.environ.get("BENCH_REMINDERS", "10000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+SEND_MS = float(os.environ.get("BENCH_SEND_MS", "0"))
 VISITS = max(REMINDERS // len(Reminder.PLAN_KINDS), 1)
 CLIENTS = max(VISITS // 5, 1)  # five visits each: first-timers, regulars, long gaps
 THERAPISTS = 20
@@ -266,10 +274,21 @@ class QueryCount:
         return self.n
 
 
+class SlowMailServer(locmem.EmailBackend):
+    """The in-memory backend with a mail server's round trip (``BENCH_SEND_MS`` per message):
+    a worker then waits as it does over SMTP, and more workers overlap their waits."""
+
+    def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        time.sleep(SEND_MS / 1000)
+        return super().send_messages(messages)
+
+
 def worker(name: str) -> None:
     """One worker process: wait for "go" on stdin, dispatch until nothing is due, report."""
     settings.DEBUG = False  # as in production: no query log
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EMAIL_BACKEND = (
+        "__main__.SlowMailServer" if SEND_MS else "django.core.mail.backends.locmem.EmailBackend"
+    )
     mail.outbox = []
     connection.ensure_connection()
     # Warm up what every process pays once (templates, URL resolver) before the clock starts.
@@ -369,16 +388,20 @@ def main() -> None:
         aftercare_plan_create(booking=booking)
     total = make_all_due()
     kinds = Counter(Reminder.objects.values_list("kind", flat=True))
-    print(f"real mix: {total} reminders, {dict(sorted(kinds.items()))}")
+    print(
+        f"real mix: {total} reminders, {dict(sorted(kinds.items()))}, "
+        f"mail server round trip {SEND_MS:g} ms",
+        flush=True,
+    )
 
     elapsed, reports = run_workers(1)
     one, line = summary(1, elapsed, reports, total)
-    print(line)
+    print(line, flush=True)
     if WORKERS > 1:
         make_all_due()
         elapsed, reports = run_workers(WORKERS)
         many, line = summary(WORKERS, elapsed, reports, total)
-        print(line)
+        print(line, flush=True)
         print(f"dispatch, {WORKERS} workers / 1 worker ({vendor}): {many / one:.2f}x")
     if vendor == "sqlite":
         connections.close_all()
