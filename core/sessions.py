@@ -1,7 +1,7 @@
 """Django's database sessions, read with one hand-written statement.
 
 Every logged-in request reads its session first; building the ORM's ``get()`` for it cost
-more than running it (docs/performance.md). Same table, same rows, same encoding as
+more than running it. Same table, same rows, same encoding as
 ``django.contrib.sessions.backends.db``: switching to or from this engine logs nobody out.
 """
 
