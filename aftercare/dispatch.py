@@ -19,7 +19,7 @@ from core import delivery
 from core.delivery import SEND, DispatchResult
 from core.links import absolute
 
-from .messages import render_reminder, unsubscribe_url
+from .messages import render_reminder, unsubscribe_url, visit_facts_many
 from .models import Reminder
 
 __all__ = ["SEND", "DispatchResult", "ReminderQueue", "decide", "reminders_dispatch_due"]
@@ -58,7 +58,9 @@ def decide(reminder: Reminder, *, now: dt.datetime, booked_again: bool = False) 
 def build_message(reminder: Reminder, *, now: dt.datetime) -> EmailMultiAlternatives:
     """The e-mail for a reminder, rendered now (fresh names, links and free times), with a
     one-click unsubscribe (RFC 8058). The dispatcher adds the Message-ID."""
-    subject, body = render_reminder(reminder, now=now, for_send=True)
+    subject, body = render_reminder(
+        reminder, now=now, for_send=True, facts=getattr(reminder, "visit_facts", None)
+    )
     offer = reminder.kind in Reminder.OFFER_KINDS
     unsubscribe = absolute(
         unsubscribe_url(reminder.client, kind="offers" if offer else "reminders")
@@ -89,13 +91,18 @@ class ReminderQueue(delivery.Queue):
 
     def load(self, rows: QuerySet[Any]) -> list[Reminder]:
         reminders = list(
-            rows.select_related(
-                "client__user",
-                "booking__client__user",
-                "booking__therapist__user",
-                "booking__service__modality",
-            )
+            rows.select_related("client__user", "booking__therapist", "booking__service__modality")
         )
+        for r in reminders:
+            if r.booking is not None and r.booking.client_id == r.client_id:
+                r.booking.client = r.client  # the same row: not loaded twice
+        # What the messages say about each visit (intake, pain areas, history, notes), for the
+        # whole batch in four queries; per row, not on the queue: several threads may
+        # dispatch at once.
+        facts = visit_facts_many(r.booking for r in reminders if r.booking is not None)
+        for r in reminders:
+            if r.booking_id is not None:
+                r.visit_facts = facts[r.booking_id]
         # "Already booked the next visit?", for every follow-up of the batch in one query.
         follow_ups = [r for r in reminders if r.kind == Reminder.Kind.FOLLOW_UP and r.booking]
         if follow_ups:
@@ -129,7 +136,9 @@ class ReminderQueue(delivery.Queue):
         fields: dict[str, Any] = {"skip_reason": reason}
         if reason == Reminder.SkipReason.REMINDERS_OFF:
             # Held back from e-mail, still shown on the client's dashboard: keep what it says.
-            subject, body = render_reminder(row, now=row.due_at, for_send=False)
+            subject, body = render_reminder(
+                row, now=row.due_at, for_send=False, facts=getattr(row, "visit_facts", None)
+            )
             fields.update(subject=subject[:200], body=body)
         return fields
 

@@ -6,22 +6,29 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Booking
-from booking.selectors import FollowUpDay, follow_up_day, visit_history
+from booking.selectors import (
+    FollowUpDay,
+    follow_up_day,
+    visit_histories,
+    visit_history,
+)
 from booking.wording import PREPARE_AT_HOME
 from clients.body import region_label
 from clients.care_flags import VisitHistory, follow_doctor, soreness_stage
 from clients.models import ClientProfile, Intake
 from clients.selectors import intake_current
-from core.links import absolute
+from core.links import absolute, fixed_path
 from core.timefmt import SLOT_FORMAT, TIME_FORMAT, format_long_date, with_zone
 from core.timefmt import local_label as timefmt_label
 from core.zones import zone_for
@@ -87,10 +94,47 @@ def visit_facts(booking: Booking, *, history: VisitHistory | None = None) -> Vis
     intake = _intake_for(booking)
     if history is None:
         history = visit_history(client=booking.client, before=booking.starts_at, exclude=booking)
+    note: SessionNote | None = SessionNote.objects.filter(booking=booking).first()
+    return _facts(booking, intake=intake, history=history, note=note)
+
+
+def visit_facts_many(visits: Iterable[Booking]) -> dict[int, VisitFacts]:
+    """:func:`visit_facts` of each visit, by booking id, in four queries whatever their
+    number (intakes, their pain areas, the clients' visit histories, the session notes): the
+    dispatcher renders a batch of reminders at once. The visits need their therapist loaded."""
+    unique = list({v.pk: v for v in visits}.values())
+    if not unique:
+        return {}
+    own = {v.intake_id for v in unique if v.intake_id}
+    current_of = {v.client_id for v in unique if not v.intake_id}
+    intakes = list(
+        Intake.objects.filter(Q(pk__in=own) | Q(client_id__in=current_of)).order_by(
+            "client_id", "-version"
+        )
+    )
+    by_pk = {i.pk: i for i in intakes}
+    newest: dict[int, Intake] = {}
+    for intake in intakes:  # newest version first within a client
+        newest.setdefault(intake.client_id, intake)
+    chosen = {
+        v.pk: by_pk.get(v.intake_id) if v.intake_id else newest.get(v.client_id) for v in unique
+    }
+    used = list({i.pk: i for i in chosen.values() if i is not None}.values())
+    prefetch_related_objects(used, "pain_areas")
+    histories = visit_histories(visits=unique)
+    notes = {n.booking_id: n for n in SessionNote.objects.filter(booking__in=unique)}
+    return {
+        v.pk: _facts(v, intake=chosen[v.pk], history=histories[v.pk], note=notes.get(v.pk))
+        for v in unique
+    }
+
+
+def _facts(
+    booking: Booking, *, intake: Intake | None, history: VisitHistory, note: SessionNote | None
+) -> VisitFacts:
     visit_day = timezone.localtime(booking.starts_at, zone_for(booking.therapist)).date()
     stage = soreness_stage(intake=intake, history=history, on=visit_day)
     reasons = set(intake.reasons or []) if intake is not None else set()
-    note: SessionNote | None = SessionNote.objects.filter(booking=booking).first()
     if note is not None and note.treated_areas:
         areas, from_notes = list(note.treated_areas), True
     elif intake is not None:
@@ -120,12 +164,12 @@ def book_again_url(
     params: dict[str, Any] = {"therapist": therapist_id, "service": service_id}
     if starts_at is not None:
         params["starts_at"] = starts_at.astimezone(dt.UTC).isoformat()
-    return f"{reverse('booking:start')}?{urlencode(params)}"
+    return f"{fixed_path('booking:start')}?{urlencode(params)}"
 
 
 def series_url(*, therapist_id: int, service_id: int) -> str:
     query = urlencode({"therapist": therapist_id, "service": service_id})
-    return f"{reverse('aftercare:series_new')}?{query}"
+    return f"{fixed_path('aftercare:series_new')}?{query}"
 
 
 def feedback_url(booking: Booking) -> str:
@@ -182,7 +226,7 @@ def reminder_context(
     tz = client_tz(client)
     context: dict[str, Any] = {
         "name": client.user.first_name or client.user.display_name,
-        "dashboard_url": absolute(reverse("dashboard")),
+        "dashboard_url": absolute(fixed_path("dashboard")),
         "site_name": "HomeKnots",
     }
     booking = reminder.booking
@@ -194,24 +238,36 @@ def reminder_context(
             "booking": booking,
             "therapist": booking.therapist.display_name,
             "service": str(booking.service),
-            "visit_when": local_label(booking.starts_at, tz),
-            "visit_day": format_long_date(booking.starts_at, zone=tz),
-            "visit_time": local_label(booking.starts_at, tz, TIME_FORMAT),
-            "address": booking.address,
-            "access_notes": booking.access_notes,
-            "prepare": [str(line) for line in PREPARE_AT_HOME],
-            "detail_url": absolute(reverse("booking:detail", kwargs={"pk": booking.pk})),
             "facts": facts,
             "areas": join_labels(facts.area_labels),
-            "feedback_url": absolute(feedback_url(booking)),
-            "book_url": absolute(
-                book_again_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
-            ),
-            "series_url": absolute(
-                series_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
-            ),
         }
     )
+    if reminder.kind == Reminder.Kind.VISIT_TOMORROW:
+        # What only the day-before reminder says: when, where, how to get ready. The dates
+        # are the costly part of a context, so the aftercare kinds (sent in bulk) skip them.
+        context.update(
+            {
+                "visit_when": local_label(booking.starts_at, tz),
+                "visit_day": format_long_date(booking.starts_at, zone=tz),
+                "visit_time": local_label(booking.starts_at, tz, TIME_FORMAT),
+                "address": booking.address,
+                "access_notes": booking.access_notes,
+                "prepare": [str(line) for line in PREPARE_AT_HOME],
+                "detail_url": absolute(reverse("booking:detail", kwargs={"pk": booking.pk})),
+            }
+        )
+    else:
+        context.update(
+            {
+                "feedback_url": absolute(feedback_url(booking)),
+                "book_url": absolute(
+                    book_again_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+                ),
+                "series_url": absolute(
+                    series_url(therapist_id=booking.therapist_id, service_id=booking.service_id)
+                ),
+            }
+        )
     if reminder.kind == Reminder.Kind.FOLLOW_UP and for_send:
         plan = follow_up_plan(booking, now=now, follow_up_days=facts.follow_up_days)
         context["follow_up_on"] = format_long_date(plan.on)

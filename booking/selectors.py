@@ -958,6 +958,42 @@ def visit_history(
     if exclude is not None:
         visits = visits.exclude(pk=exclude.pk)
     rows = list(visits.order_by("-starts_at").values_list("starts_at", "therapist__time_zone"))
+    return _history(rows, before=before)
+
+
+def visit_histories(*, visits: Sequence[Booking]) -> dict[int, VisitHistory]:
+    """:func:`visit_history` of each of ``visits`` (by booking id, each visit itself left
+    out), in one query whatever their number: the dispatcher renders a batch of reminders."""
+    if not visits:
+        return {}
+    by_client: dict[int, list[tuple[int, datetime, str]]] = {}
+    rows = (
+        Booking.objects.filter(
+            client_id__in={v.client_id for v in visits},
+            status=Booking.Status.COMPLETED,
+            starts_at__lt=max(v.starts_at for v in visits),
+        )
+        .order_by("-starts_at")
+        .values_list("pk", "client_id", "starts_at", "therapist__time_zone")
+    )
+    for pk, client_id, starts_at, zone in rows:
+        by_client.setdefault(client_id, []).append((pk, starts_at, zone))
+    return {
+        visit.pk: _history(
+            [
+                (starts_at, zone)
+                for pk, starts_at, zone in by_client.get(visit.client_id, [])
+                if starts_at < visit.starts_at and pk != visit.pk
+            ],
+            before=visit.starts_at,
+        )
+        for visit in visits
+    }
+
+
+def _history(rows: list[tuple[datetime, str]], *, before: datetime) -> VisitHistory:
+    """From (starts_at, therapist's zone) of the completed visits before ``before``, newest
+    first."""
     if not rows:
         return VisitHistory()
     since = before - timedelta(weeks=settings.CARE_LONG_GAP_WEEKS)

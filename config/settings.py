@@ -382,6 +382,8 @@ PAYMENTS_DEFAULT_DEPOSIT_PERCENT = env.int("PAYMENTS_DEFAULT_DEPOSIT_PERCENT", d
 PAYMENTS_DEFAULT_LATE_CANCEL_PERCENT = env.int("PAYMENTS_DEFAULT_LATE_CANCEL_PERCENT", default=50)
 PAYMENTS_DEFAULT_NO_SHOW_PERCENT = env.int("PAYMENTS_DEFAULT_NO_SHOW_PERCENT", default=100)
 # --- Security ----------------------------------------------------------------------------------
+# The database sessions, read without building an ORM query per request (core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -6,15 +6,28 @@ any other, once edited, and (when it has a ``max_age``) once too old."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 
 def absolute(path: str) -> str:
     """``path`` under ``settings.SITE_URL``: the address to put in an e-mail."""
     return f"{settings.SITE_URL}{path}"
+
+
+def fixed_path(name: str) -> str:
+    """``reverse(name)`` for a URL without arguments, worked out once: e-mails sent in bulk
+    put the same few addresses in every message."""
+    return _fixed_path(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_path(name: str, prefix: str, urlconf: str) -> str:
+    return reverse(name, urlconf=urlconf)
 
 
 class LinkRefused(Exception):

@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from therapists import services
+from therapists import selectors, services
 from therapists.models import TherapistProfile
 
 View = Callable[..., HttpResponse]
@@ -42,7 +42,9 @@ def therapist_required(view: View) -> View:
         if not getattr(user, "is_therapist", False):
             raise PermissionDenied
         therapist_request = cast(TherapistHttpRequest, request)
-        therapist_request.therapist = services.therapist_profile_create_pending(user=user)
+        therapist_request.therapist = selectors.therapist_profile_of(
+            user_id=user.pk
+        ) or services.therapist_profile_create_pending(user=user)
         return view(therapist_request, *args, **kwargs)
 
     return wrapper

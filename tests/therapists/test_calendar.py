@@ -13,6 +13,7 @@ from booking.models import Booking
 from clients.models import Intake, IntakeAccessLog
 from tests import factories
 from therapists.models import TimeOff
+from therapists.selectors import therapist_profile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +240,43 @@ def test_it_lists_today_and_upcoming_visits_on_the_dashboard(client, me):
     assert reverse("therapists:visit", kwargs={"pk": later.pk}) in body
     assert "Uma" in body
     assert reverse("therapists:visit", kwargs={"pk": elsewhere.pk}) not in body
+
+
+@pytest.mark.parametrize("visits", [1, 12])
+def test_the_events_cost_five_queries_whatever_the_week_holds(
+    client, me, visits, django_assert_num_queries
+):
+    """The session, the user, the therapist's profile, the visits, and the hours with time off:
+    nothing per visit, per day or per block."""
+    service = factories.ServiceFactory(therapist=me)
+    for weekday in range(7):
+        factories.WeeklyHoursFactory(therapist=me, weekday=weekday)
+    monday = dt.datetime(2030, 6, 3, 14, tzinfo=dt.UTC)
+    for i in range(visits):
+        factories.BookingFactory(
+            service=service, starts_at=monday + dt.timedelta(days=i % 6, hours=2 * (i // 6))
+        )
+    TimeOff.objects.create(
+        therapist=me, starts_at=monday, ends_at=monday + dt.timedelta(hours=1), reason="Dentist"
+    )
+    client.force_login(me.user)
+    url = reverse("therapists:calendar_events")
+
+    with django_assert_num_queries(5):
+        response = client.get(url, {"start": "2030-06-02", "end": "2030-06-09"})
+
+    assert response.status_code == 200
+    kinds = [e.get("extendedProps", {}).get("kind", "hours") for e in response.json()]
+    assert kinds.count("booking") == visits
+    assert kinds.count("timeoff") == 1
+
+
+def test_the_profile_lookup_gives_the_profile_as_the_orm_does(me):
+    found = therapist_profile_of(user_id=me.user_id)
+
+    expected = type(me).objects.get(pk=me.pk)
+    assert found is not None
+    fields = [f.attname for f in type(me)._meta.concrete_fields]
+    assert [getattr(found, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert found.tz == expected.tz
+    assert therapist_profile_of(user_id=me.user_id + 10_000) is None
