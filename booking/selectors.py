@@ -402,13 +402,16 @@ def follow_up_day(
     tz = therapist.tz
     first = max(recommended, now.astimezone(tz).date())
     days = FOLLOW_UP_LOOKAHEAD_DAYS
-    window = (local_day_bounds(first, tz)[0], local_day_bounds(first + timedelta(days=days), tz)[0])
-    hours = working_time(
+    # One statement (the dispatcher sends follow-ups in bulk): the working time and the
+    # bookings from the recommendation to two weeks past the last day it may move to.
+    cal = _load_calendars(
         therapist_ids=[therapist.pk],
-        first_date=first,
-        last_date=first + timedelta(days=days),
-        window=window,
-    )[therapist.pk]
+        start_date=first,
+        days=days + 14,
+        client=client,
+        exclude_booking=None,
+    )
+    hours = cal.working[therapist.pk]
     open_ = working_intervals(
         therapist=therapist,
         start_date=first,
@@ -418,20 +421,22 @@ def follow_up_day(
         time_off=hours.time_off,
     )
     on = open_[0][0].astimezone(tz).date() if open_ else recommended
-    free = available_slots(
-        therapist=therapist,
-        service=service,
-        start_date=on,
-        days=14,
-        client=client,
-        now=now,
-    )
     slots: list[datetime] = []
-    for slot in free:
-        if not slots or slot - slots[-1] >= FOLLOW_UP_SLOT_GAP:
-            slots.append(slot)
-        if len(slots) == count:
-            break
+    if service.is_active and service.therapist_id == therapist.pk:
+        free = _iter_free(
+            therapist=therapist,
+            service=service,
+            start_date=on,
+            days=14,
+            client=client,
+            now=now,
+            cal=cal,
+        )
+        for slot in free:
+            if not slots or slot - slots[-1] >= FOLLOW_UP_SLOT_GAP:
+                slots.append(slot)
+            if len(slots) == count:
+                break
     return FollowUpDay(recommended=recommended, on=on, slots=slots)
 
 

@@ -16,13 +16,13 @@ from django.template.loader import get_template, render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from aftercare import services
 from aftercare.messages import (
     book_again_url,
     client_tz,
     feedback_url,
+    follow_up_plan,
     follow_up_slots,
     join_labels,
     local_label,
@@ -37,6 +37,7 @@ from booking.wording import PREPARE_AT_HOME
 from clients.models import Intake
 from core import delivery
 from core.links import absolute
+from core.timefmt import TIME_FORMAT, format_long_date
 from tests import factories
 from tests.aftercare.factories import SessionNoteFactory, past_visit
 
@@ -136,8 +137,8 @@ def context_before(reminder: Reminder, *, now: dt.datetime) -> dict[str, Any]:
             "therapist": booking.therapist.display_name,
             "service": str(booking.service),
             "visit_when": local_label(booking.starts_at, tz),
-            "visit_day": date_format(timezone.localtime(booking.starts_at, tz), "l j F"),
-            "visit_time": local_label(booking.starts_at, tz, "H:i"),
+            "visit_day": format_long_date(booking.starts_at, zone=tz),
+            "visit_time": local_label(booking.starts_at, tz, TIME_FORMAT),
             "address": booking.address,
             "access_notes": booking.access_notes,
             "prepare": [str(line) for line in PREPARE_AT_HOME],
@@ -154,8 +155,10 @@ def context_before(reminder: Reminder, *, now: dt.datetime) -> dict[str, Any]:
         }
     )
     if reminder.kind == Reminder.Kind.FOLLOW_UP:
+        plan = follow_up_plan(booking, now=now, follow_up_days=facts.follow_up_days)
+        context["follow_up_on"] = format_long_date(plan.on)
         context["slots"] = [
-            {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, now=now)
+            {"label": s.label, "url": absolute(s.url)} for s in follow_up_slots(booking, plan)
         ]
     return context
 
