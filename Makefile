@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate seed lint format bench vendor ci browser clean
+.PHONY: run test install migrate seed lint format bench vendor ci browser faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,16 @@ run: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/honcho -f Procfile.dev start
 
 test: $(STAMP)
-	$(BIN)/pytest -m "not browser and not redis" -p no:cacheprovider
+	$(BIN)/pytest -m "not browser and not redis and not faults" -p no:cacheprovider
 
 browser: $(STAMP)
 	$(BIN)/pytest -m browser -p no:cacheprovider
+
+# The fault suite: gunicorn, a Celery worker and beat on a fresh PostgreSQL database and a
+# private Redis, which it stops, freezes and kills (docs/reliability.md). Needs redis-server
+# and a PostgreSQL server (HOMEKNOTS_FAULTS_POSTGRES, default postgres://postgres@127.0.0.1).
+faults: $(STAMP)
+	HOMEKNOTS_REQUIRE_FAULTS=1 $(BIN)/pytest -m faults -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
