@@ -42,13 +42,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from core.models import Delivery
@@ -333,10 +334,13 @@ def _settle(
         pk=row.pk, status=Delivery.Status.SENT, claim_token=token
     )
 
+    # SENT, keeping our claim token until the server has answered, so a refusal can take the
+    # mark back (below) and nobody else's claim is touched. Compiled now, so that between the
+    # message's last byte and the mark leaving for the database there is no ORM work to do.
+    mark_now = _prepared_update(held, sent_fields)
+
     def write_mark() -> int:
-        # SENT, keeping our claim token until the server has answered, so a refusal can take
-        # the mark back (below) and nobody else's claim is touched.
-        done = held.update(**sent_fields)
+        done = mark_now()
         if not done and ours_sent.exists():
             return 1  # an earlier try committed before its connection dropped
         return done
@@ -373,6 +377,26 @@ def _settle(
         result.sent += 1
     else:  # only if our claim was taken back as abandoned, which the lease makes impossible
         logger.error("%s %s was sent but its claim had been released", queue.name, row.pk)
+
+
+def _prepared_update(rows: QuerySet[Any], fields: dict[str, Any]) -> Callable[[], int]:
+    """``rows.update(**fields)``, compiled to SQL now and run when called.
+
+    The moment between the mail server having a message and the database having its mark is
+    the one moment a killed worker costs a duplicate. The ORM spends most of a millisecond
+    compiling an UPDATE; sent as ready SQL the mark leaves within microseconds of the
+    message's last byte (the fault suite measured the duplicates per 100 kills before and
+    after: docs/reliability.md)."""
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+    query.add_update_values(fields)
+    sql, params = query.get_compiler(rows.db).as_sql()
+
+    def run() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
+
+    return run
 
 
 def _count_failure(updated: int, row: Delivery, result: DispatchResult) -> None:

@@ -3,7 +3,9 @@ restarted pooler, pg_terminate_backend) does not make the message go out twice: 
 written again on a new connection.
 
 The fault suite found it: with the app's connections terminated twice a second, 6 of 80
-booking e-mails arrived twice, because the failed mark left the row to be sent again."""
+booking e-mails arrived twice, because the failed mark left the row to be sent again. It
+also measured kills of sending workers: the mark is compiled before the message's last byte
+goes, so nothing but sending it is left for the moment a kill costs a duplicate."""
 
 from __future__ import annotations
 
@@ -75,3 +77,37 @@ def test_over_smtp_the_mark_is_written_again_after_the_server_answers(sink):  # 
     assert Email.objects.get().status == Email.Status.SENT
     delivery.dispatch(["outbox"])
     assert len(sink.accepted) == 1
+
+
+def test_between_the_last_byte_and_the_mark_there_is_no_sql_to_compile(
+    sink,  # noqa: F811
+    monkeypatch,
+):
+    # A worker killed between the message's last byte and the mark leaving for the database
+    # costs a duplicate: that moment is kept to sending a statement compiled beforehand.
+    from django.db.models.sql.compiler import SQLUpdateCompiler
+
+    from core import smtp
+
+    events: list[str] = []
+    as_sql = SQLUpdateCompiler.as_sql
+
+    def compiling(self: Any) -> Any:
+        events.append("compile")
+        return as_sql(self)
+
+    def watched(callback: Any) -> Any:
+        return smtp.on_data_sent(lambda: (events.append("last byte sent"), callback()))
+
+    def executing(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        events.append("execute " + sql.split()[0].upper())
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(SQLUpdateCompiler, "as_sql", compiling)
+    monkeypatch.setattr(delivery, "on_data_sent", watched)
+    outbox.enqueue(kind="test.dropped", to="a@example.com", facts={}, nudge=False)
+    with connection.execute_wrapper(executing):
+        assert delivery.dispatch(["outbox"]).sent == 1
+    after = events[events.index("last byte sent") + 1 :]
+    assert after[0] == "execute UPDATE", events
+    assert Email.objects.get().status == Email.Status.SENT
