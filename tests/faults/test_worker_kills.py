@@ -22,7 +22,7 @@ from celery import Celery
 from tests.faults.stack import Stack, wait_for
 
 BACKLOG = int(os.environ.get("HOMEKNOTS_FAULTS_BACKLOG", "1000"))
-KILL_SECONDS = float(os.environ.get("HOMEKNOTS_FAULTS_KILL_SECONDS", "50"))
+KILL_SECONDS = float(os.environ.get("HOMEKNOTS_FAULTS_KILL_SECONDS", "40"))
 WHOLE_WORKER_KILLS = 1
 TAG = "backlog"
 
@@ -128,7 +128,7 @@ def test_killed_workers_lose_no_message_and_duplicate_only_what_was_in_flight(
     assert all(n <= 2 for n in duplicated.values()), duplicated
 
 
-WORST_KILLS = int(os.environ.get("HOMEKNOTS_FAULTS_WORST_KILLS", "6"))
+WORST_KILLS = int(os.environ.get("HOMEKNOTS_FAULTS_WORST_KILLS", "5"))
 
 
 def test_workers_killed_the_moment_the_mail_server_has_a_message_lose_nothing(
