@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The port `make run` serves on: `make run PORT=8001` (or PORT=8001 in the environment).
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint format bench vendor ci browser clean
+.PHONY: run test install migrate seed lint format bench vendor ci browser faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,10 +36,16 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 
 test: $(STAMP)
-	$(BIN)/pytest -m "not browser and not redis" -p no:cacheprovider
+	$(BIN)/pytest -m "not browser and not redis and not faults" -p no:cacheprovider
 
 browser: $(STAMP)
 	$(BIN)/pytest -m browser -p no:cacheprovider
+
+# The fault suite: gunicorn, a Celery worker and beat on a fresh PostgreSQL database and a
+# private Redis, which it stops, freezes and kills (docs/reliability.md). Needs redis-server
+# and a PostgreSQL server (HOMEKNOTS_FAULTS_POSTGRES, default postgres://postgres@127.0.0.1).
+faults: $(STAMP)
+	HOMEKNOTS_REQUIRE_FAULTS=1 $(BIN)/pytest -m faults -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

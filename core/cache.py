@@ -3,29 +3,57 @@
 In production the cache (login throttling, one-time codes, the availability cache) and the
 broker may share one Redis. When it stops or freezes, a cache read is a miss and a write is
 skipped, after a short socket timeout, with a warning in the log: pages keep working (login
-throttling is off until Redis is back), instead of every login answering 500."""
+throttling is off until Redis is back), instead of every login answering 500.
+
+After one such failure the cache is not asked at all for ``COOLDOWN_SECONDS`` (a breaker per
+Redis server, per process): a frozen Redis costs one socket timeout, not one per cache call
+(a sign-up makes four)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from core.breaker import Breaker
+
 logger = logging.getLogger(__name__)
 OUTAGE = (RedisConnectionError, RedisTimeoutError, OSError)
+COOLDOWN_SECONDS = 10.0
+# Django makes a cache object per thread; the breaker belongs to the server, shared by all.
+_BREAKERS: dict[str, Breaker] = {}
+
+
+def breaker_for(server: str | list[str]) -> Breaker:
+    servers = re.split("[;,]", server) if isinstance(server, str) else list(server)
+    key = ",".join(servers)
+    if key not in _BREAKERS:
+        # Named by host and port only: a URL may carry a password.
+        where = ",".join(f"{urlsplit(s).hostname}:{urlsplit(s).port or 6379}" for s in servers)
+        _BREAKERS[key] = Breaker(f"the cache at {where}", cooldown=COOLDOWN_SECONDS)
+    return _BREAKERS[key]
 
 
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server: Any, params: Any) -> None:
+        super().__init__(server, params)
+        self._breaker = breaker_for(server)
+
     def _quietly(self, action: str, default: Any, call: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._breaker.allows():
+            return default
         try:
             return call(*args, **kwargs)
         except OUTAGE as exc:
             logger.warning(
                 "cache unavailable (%s: %s); %s skipped", type(exc).__name__, exc, action
             )
+            self._breaker.failed()
             return default
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:

@@ -39,7 +39,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -47,7 +47,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -228,8 +228,35 @@ def _marks_without_waiting_for_disk() -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DROPPED:
+            connection.close()  # the setting went with the connection
+
+
+# What psycopg raises (through Django) when the server or something between drops the
+# connection: a failover, a restarted pooler, pg_terminate_backend.
+DROPPED = (OperationalError, InterfaceError)
+
+
+def _surviving_a_dropped_connection(write: Callable[[], int], *, attempts: int = 3) -> int:
+    """Run ``write`` (one idempotent conditional UPDATE); if the database connection was
+    dropped, close it and run it again on a new one, a few times.
+
+    The mark is the one write that must not be lost to a dropped connection: the message has
+    gone, and an unmarked row is sent again once its lease runs out (the fault suite counted
+    six duplicates out of 80 e-mails with connections terminated twice a second)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except DROPPED as exc:
+            if attempt == attempts or connection.in_atomic_block:
+                raise
+            logger.warning("database connection lost (%s); writing again on a new one", exc)
+            connection.close()
+            time.sleep(0.1 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _failure_fields(row: Delivery, exc: BaseException, *, now: dt.datetime) -> dict[str, Any]:
@@ -364,16 +391,29 @@ def _settle(
         **queue.sent_fields(row, message),
     }
     marked: list[int] = []
+    ours_sent = queue.model._default_manager.filter(
+        pk=row.pk, status=Delivery.Status.SENT, claim_token=token
+    )
+
+    # SENT, keeping our claim token until the server has answered, so a refusal can take the
+    # mark back (below) and nobody else's claim is touched. One hand-written row update (no
+    # ORM work between the message's last byte and the mark leaving for the database); a
+    # worker that dies after it has nothing of this message left to send again.
+    def write_mark() -> int:
+        done = _update_held(
+            model, pk=row.pk, token=token, status=Delivery.Status.SENDING, fields=sent_fields
+        )
+        if not done and ours_sent.exists():
+            return 1  # an earlier try committed before its connection dropped
+        return done
 
     def mark() -> None:
-        # SENT, keeping our claim token until the server has answered, so a refusal can take
-        # the mark back (below) and nobody else's claim is touched. One row, at once: a
-        # worker that dies after this has nothing of this message left to send again.
-        marked.append(
-            _update_held(
-                model, pk=row.pk, token=token, status=Delivery.Status.SENDING, fields=sent_fields
-            )
-        )
+        try:
+            marked.append(_surviving_a_dropped_connection(write_mark))
+        except DROPPED:
+            # Not from inside the SMTP session: read the server's answer first, then try again
+            # (below) on a new connection.
+            logger.warning("%s %s: mark failed; again after the send", queue.name, row.pk)
 
     try:
         # Over SMTP the mark is written the moment the message's last byte is sent, before the
@@ -391,7 +431,10 @@ def _settle(
             _count_failure(held().update(**fields), row, result)
         return
     if not marked:
-        mark()
+        # If the database is still unreachable after these tries, the error ends this run and
+        # the row, left SENDING, is sent again when its lease runs out: the one duplicate no
+        # sender can rule out.
+        marked.append(_surviving_a_dropped_connection(write_mark, attempts=5))
     if marked[0]:
         result.sent += 1
     else:  # only if our claim was taken back as abandoned, which the lease makes impossible

@@ -41,9 +41,9 @@ _PLACES: dict[str, PostcodePlace] | None = None
 
 def preload() -> dict[str, PostcodePlace]:
     """Index the ZIP table (42,000 rows, about half a second) once per process. Workers
-    call it when they start (gunicorn's ``post_worker_init``, Celery's
-    ``worker_process_init``), so no visitor's request pays for it; anything else loads it
-    on first use."""
+    call it when they start (gunicorn's ``post_worker_init``; Celery's ``worker_init``, in the
+    main process, so its pool processes are forked with it), so no visitor's request pays for
+    it; anything else loads it on first use."""
     global _PLACES
     if _PLACES is None:
         places: dict[str, PostcodePlace] = {}

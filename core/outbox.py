@@ -12,7 +12,6 @@ return (``core.delivery``).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +21,8 @@ from django.utils import timezone
 
 from core import delivery
 from core.models import Email
+from core.nudge import nudge
 from core.tasks import send_email
-
-logger = logging.getLogger(__name__)
 
 Builder = Callable[[dict[str, Any], str], EmailMessage]
 Wanted = Callable[[dict[str, Any]], bool]
@@ -105,17 +103,10 @@ def enqueue(
 
 
 def nudge_send(pk: int) -> None:
-    """Ask a worker to send row ``pk`` now. Best effort: a broker outage costs latency (beat
-    sends it within a minute of the broker's return), never the request."""
-    try:
-        send_email.apply_async(args=(pk,), retry=False)
-    except Exception as exc:
-        logger.warning(
-            "could not queue e-mail %s (%s: %s); it waits for the dispatcher",
-            pk,
-            type(exc).__name__,
-            exc,
-        )
+    """Ask a worker to send row ``pk`` now. Best effort (core.nudge): a broker outage costs
+    latency (beat sends it within a minute of the broker's return), never the request, and a
+    frozen broker holds the request half a second at most."""
+    nudge(send_email, args=(pk,), what=f"e-mail {pk}", otherwise="it waits for the dispatcher")
 
 
 def message_to_facts(message: EmailMessage) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from booking.models import Booking, BookingEvent
 from booking.policy import before_cutoff
 from clients.models import ClientProfile
 from core import outbox
+from core.nudge import nudge
 from core.refusals import Refusal
 from payments import gateway
 from payments.gateway import Declined, Unreachable, field, object_id
@@ -358,16 +359,12 @@ def _nudge(task_name: str, pk: int) -> None:
     def send() -> None:
         from payments import tasks  # the tasks module imports this one
 
-        try:
-            getattr(tasks, task_name).apply_async(args=(pk,), retry=False)
-        except Exception as exc:
-            logger.warning(
-                "could not queue %s %s (%s: %s); reconcile will",
-                task_name,
-                pk,
-                type(exc).__name__,
-                exc,
-            )
+        nudge(
+            getattr(tasks, task_name),
+            args=(pk,),
+            what=f"{task_name} {pk}",
+            otherwise="reconcile will",
+        )
 
     _after_commit(send)
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from core.breaker import reset_all
 from tests import factories
 from tests.payments.localstripe import WEBHOOK_SECRET, LocalStripe, start_localstripe
 
@@ -149,6 +150,12 @@ def celery_worker_process(transactional_db, settings, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
     app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers():
+    # A broker or cache outage staged by one test must not make the next one skip Redis.
+    reset_all()
 
 
 @pytest.fixture(autouse=True)
