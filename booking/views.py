@@ -260,7 +260,7 @@ def _when_step(
     request: HtmxHttpRequest, *, service: Service, client: ClientProfile | None, zone: Any
 ) -> HttpResponse:
     therapist = service.therapist
-    base = {"therapist": therapist.pk, "service": service.pk}
+    base: dict[str, int | str] = {"therapist": therapist.pk, "service": service.pk}
     first_day = to_date(request.GET.get("start"))
     day = to_date(request.GET.get("day"))
     if day is not None and first_day is None:
@@ -269,7 +269,11 @@ def _when_step(
     # reach it says so, with who does, instead of a fortnight of empty days.
     area = viewer_area(client=client, postcode=request.GET.get("postcode", ""))
     reach = therapist_reach(therapist=therapist, area=area)
-    if not reach.reaches:
+    # A visitor's ZIP goes with every link of the picker; without one (or with one we cannot
+    # place) the page asks for it before showing times that may not be theirs.
+    if not area.saved and area.point is not None:
+        base = {**base, "postcode": area.postcode}
+    if not reach.reaches or area.asked:
         covering = [
             (
                 t,

@@ -235,3 +235,18 @@ def test_the_picker_uses_a_visitors_zip(maya, leo):
     assert f'name="therapist" value="{maya.therapist.pk}"' in body
     near = Client().get(reverse("booking:start"), {**query, "postcode": "10001"})
     assert near.context["picker"].slots
+
+
+def test_the_picker_asks_a_visitor_for_a_zip_before_times_and_keeps_it_in_its_links(maya):
+    query = {"therapist": maya.therapist.pk, "service": maya.pk}
+    asked = Client().get(reverse("booking:start"), query)
+    body = asked.content.decode()
+    assert asked.status_code == 200
+    assert asked.context["picker"] is None
+    assert 'data-testid="slot-picker"' not in body
+    assert "Where should the therapist come?" in body
+    assert f'name="service" value="{maya.pk}"' in body  # the form keeps the step
+    given = Client().get(reverse("booking:start"), {**query, "postcode": "10001"})
+    picker = given.context["picker"]
+    assert picker.slots
+    assert "postcode=10001" in given.content.decode().split('data-testid="slot-picker"')[1]
