@@ -11,6 +11,7 @@ from clients.body import region_label
 from clients.models import ClientProfile, Intake, IntakeAccessLog, PainArea
 from clients.permissions import staff_may_see_health_data
 from clients.services import intake_view_record
+from core.inputs import SafeModelAdmin
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -38,7 +39,7 @@ class _ReadOnlyMixin:
 
 
 @admin.register(ClientProfile)
-class ClientProfileAdmin(admin.ModelAdmin):
+class ClientProfileAdmin(SafeModelAdmin):
     list_display = ("__str__", "user_email", "city", "postcode", "email_reminders", "created_at")
     list_filter = ("email_reminders", "city", "time_zone")
     search_fields = (
