@@ -14,6 +14,7 @@ from clients.body import region_label
 from clients.models import ClientProfile, Intake, IntakeAccessLog, PainArea
 from clients.permissions import staff_may_see_health_data
 from clients.services import intake_view_record
+from core.inputs import SafeModelAdmin
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -75,7 +76,7 @@ class AccessLogInline(_ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(ClientProfile)
-class ClientProfileAdmin(admin.ModelAdmin):
+class ClientProfileAdmin(SafeModelAdmin):
     """Read-only: a client's profile is theirs to change (or erased through the back office's
     "Erase client", which keeps what the business must keep). Export and erasure are linked
     from the page (templates/admin/clients/clientprofile/change_form.html)."""

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.schedules import ParseException, crontab
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat.admin import CrontabScheduleAdmin
+from django_celery_beat.models import CrontabSchedule
 
 from core.models import Email
 
@@ -65,3 +69,55 @@ class EmailAdmin(admin.ModelAdmin):
             % {"n": count},
             messages.SUCCESS if count else messages.WARNING,
         )
+
+
+class CrontabScheduleForm(forms.ModelForm):
+    """django-celery-beat's own validators pass fields (a month of "-922") that celery's
+    parser then refuses with an exception: parse the whole schedule here, as a form error."""
+
+    class Meta:
+        model = CrontabSchedule
+        fields = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            crontab(
+                minute=data.get("minute") or "*",
+                hour=data.get("hour") or "*",
+                day_of_week=data.get("day_of_week") or "*",
+                day_of_month=data.get("day_of_month") or "*",
+                month_of_year=data.get("month_of_year") or "*",
+            )
+        except (ParseException, ValueError) as exc:
+            raise forms.ValidationError(
+                _("That is not a valid schedule: %(error)s"), params={"error": exc}
+            ) from exc
+        return data
+
+
+admin.site.unregister(CrontabSchedule)
+
+
+@admin.register(CrontabSchedule)
+class SafeCrontabScheduleAdmin(CrontabScheduleAdmin):
+    form = CrontabScheduleForm
+    list_display = ("__str__", "schedule_text")
+    fields = (
+        "schedule_text",
+        "minute",
+        "hour",
+        "day_of_month",
+        "month_of_year",
+        "day_of_week",
+        "timezone",
+    )
+    readonly_fields = ("schedule_text",)
+
+    @admin.display(description=_("human readable"))
+    def schedule_text(self, obj: CrontabSchedule) -> str:
+        # Shown again with a refused form, the half-filled schedule must not raise either.
+        try:
+            return str(obj.human_readable)
+        except (ParseException, ValueError, TypeError):
+            return "—"

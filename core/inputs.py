@@ -21,6 +21,11 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_date as _django_parse_date
 from django.utils.dateparse import parse_datetime as _django_parse_datetime
@@ -263,3 +268,52 @@ class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                         params={"value": str(pk)[:40]},
                     )
         return super().clean(value)
+
+
+# --- The admin -----------------------------------------------------------------------------
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the selected ids up with ``pk__in`` and lets a
+    ``ValueError`` out for one that is not a number (``?therapist=abc`` on an add page, or a
+    posted form shown again): ids that :func:`parse_id` refuses select nothing."""
+
+    def optgroups(self, name: str, value: Any, attrs: dict[str, Any] | None = None) -> Any:
+        target = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        if isinstance(target, models.IntegerField):
+            value = [v for v in value if parse_id(str(v)) is not None]
+        return super().optgroups(name, value, attrs)
+
+
+class SafeModelAdmin(admin.ModelAdmin):
+    """A ``ModelAdmin`` that reads the add page's query (initial values) and its autocomplete
+    ids through this module: a value that does not parse is left out, not a 500."""
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        kept: dict[str, Any] = {}
+        for name, raw in initial.items():
+            value: Any = raw
+            try:
+                model_field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                kept[name] = value
+                continue
+            if isinstance(model_field, models.DateTimeField):
+                value = parse_moment(value, default_zone=timezone.get_current_timezone())
+            elif isinstance(model_field, models.DateField):
+                value = parse_date(value)
+            elif model_field.many_to_one or model_field.one_to_one:
+                value = value if parse_id(value) is not None else None
+            if value is not None:
+                kept[name] = value
+        return kept

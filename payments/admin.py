@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.http import request_user
 from booking.models import Booking
+from core.inputs import SafeModelAdmin
 from payments.forms import RefundForm
 from payments.models import Customer, Payment, PaymentPolicy, Refund, WebhookEvent
 from payments.policy import money
@@ -179,7 +180,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymentPolicy)
-class PaymentPolicyAdmin(admin.ModelAdmin):
+class PaymentPolicyAdmin(SafeModelAdmin):
     list_display = (
         "therapist",
         "mode",

@@ -735,6 +735,24 @@ def seeded(world: World, record: Record) -> None:
             ("p", HUGE),
         ],
     )
+    # The admin's add pages with initial values that do not parse; a crontab celery refuses.
+    for query in (
+        "therapist=abc",
+        "therapist=+",
+        f"therapist={HUGE}",
+        "starts_at=x&date=9999-99-99",
+    ):
+        for model in ("therapists/service", "therapists/timeoff", "payments/paymentpolicy"):
+            send(world, record, "staff", "GET", f"/admin/{model}/add/?{query}")
+    send(world, record, "staff", "POST", "/admin/payments/paymentpolicy/add/", {"therapist": " "})
+    send(
+        world,
+        record,
+        "staff",
+        "POST",
+        "/admin/django_celery_beat/crontabschedule/add/",
+        {"minute": "2", "month_of_year": "-922", "timezone": "UTC"},
+    )
     # NUL characters in queries and form fields.
     for role in ROLES:
         send(

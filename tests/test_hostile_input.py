@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule
 from PIL import Image
 
 from aftercare.models import BookingSeries
@@ -382,3 +383,46 @@ def test_an_eps_file_as_the_photo_in_the_admin_is_a_form_error(client, booked):
     assert "Upload a photo in JPEG, PNG or WebP format" in response.content.decode()
     booked.therapist.refresh_from_db()
     assert not booked.therapist.photo
+
+
+# --- The admin (found by a longer random run on PostgreSQL) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/therapists/service/add/?therapist=0359-01-21",
+        "/admin/therapists/timeoff/add/?therapist=abc&starts_at=%F1%90%A8%95k",
+        "/admin/therapists/timeoff/add/?starts_at=9999-12-31T23:59:59-23:59",
+        "/admin/therapists/dateoverride/add/?therapist=+&date=9999-99-99",
+        f"/admin/payments/paymentpolicy/add/?therapist={HUGE}",
+    ],
+)
+def test_admin_add_page_ignores_initial_values_that_do_not_parse(client, db, url):
+    client.force_login(factories.StaffFactory())
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "<form" in response.content.decode()
+
+
+def test_admin_add_form_with_an_id_that_is_not_a_number_is_a_form_error(client, db):
+    client.force_login(factories.StaffFactory())
+    response = client.post("/admin/payments/paymentpolicy/add/", {"therapist": " "})
+    assert response.status_code == 200
+    assert "Please correct the error" in response.content.decode()
+
+
+def test_admin_crontab_with_a_negative_month_is_a_form_error(client, db):
+    client.force_login(factories.StaffFactory())
+    data = {
+        "minute": "2",
+        "hour": "*",
+        "day_of_month": "*",
+        "month_of_year": "-922",
+        "day_of_week": "*",
+        "timezone": "UTC",
+    }
+    response = client.post("/admin/django_celery_beat/crontabschedule/add/", data)
+    assert response.status_code == 200
+    assert "That is not a valid schedule" in response.content.decode()
+    assert not CrontabSchedule.objects.filter(month_of_year="-922").exists()

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.inputs import SafeImageField
+from core.inputs import SafeImageField, SafeModelAdmin
 from therapists.models import (
     DateOverride,
     Modality,
@@ -61,7 +61,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(TherapistProfile)
-class TherapistProfileAdmin(admin.ModelAdmin):
+class TherapistProfileAdmin(SafeModelAdmin):
     # Staff uploads go through the same image check as the therapist's own (JPEG, PNG, WebP).
     formfield_overrides = {models.ImageField: {"form_class": SafeImageField}}
     list_display = [
@@ -181,7 +181,7 @@ class TherapistProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(SafeModelAdmin):
     list_display = ["__str__", "therapist", "modality", "duration_minutes", "price", "is_active"]
     list_filter = ["modality", "is_active", "duration_minutes"]
     search_fields = ["name", "therapist__display_name", "therapist__user__email"]
@@ -190,7 +190,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(WeeklyHours)
-class WeeklyHoursAdmin(admin.ModelAdmin):
+class WeeklyHoursAdmin(SafeModelAdmin):
     list_display = ["therapist", "weekday", "start_time", "end_time"]
     list_filter = ["weekday"]
     search_fields = ["therapist__display_name", "therapist__user__email"]
@@ -199,7 +199,7 @@ class WeeklyHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(DateOverride)
-class DateOverrideAdmin(admin.ModelAdmin):
+class DateOverrideAdmin(SafeModelAdmin):
     list_display = ["therapist", "date", "start_time", "end_time"]
     list_filter = ["date"]
     date_hierarchy = "date"
@@ -209,7 +209,7 @@ class DateOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(SafeModelAdmin):
     list_display = ["therapist", "starts_at", "ends_at", "reason"]
     list_filter = ["starts_at"]
     date_hierarchy = "starts_at"
