@@ -9,7 +9,7 @@ from decimal import Decimal
 WIDTH = 640
 HEIGHT = 200
 LEFT = 76
-RIGHT = 8
+RIGHT = 32  # room for the last month's label, centred under its bar
 TOP = 10
 BOTTOM = 24
 
@@ -62,6 +62,8 @@ def _label(unit: str, value: float) -> str:
 def bar_chart(*, title: str, points: list[tuple[str, int | Decimal]], unit: str = "") -> BarChart:
     """Bars for ``points`` (label, value), scaled to a round maximum with four grid lines."""
     top = _nice_max(max((float(v) for _, v in points), default=0.0))
+    if all(isinstance(v, int) for _, v in points):
+        top = max(top, 4.0)  # counts: whole numbers on every grid line
     plot_h = HEIGHT - TOP - BOTTOM
     plot_w = WIDTH - LEFT - RIGHT
     slot = plot_w // max(len(points), 1)

@@ -27,14 +27,17 @@ PAGES = [
     ("landing", None, "/", 1280),
     ("landing-phone", None, "/", 390),
     ("directory", None, "/therapists/?modality=myofascial&postcode=10001", 1280),
-    ("therapist-profile", None, "/therapists/maya-chen/", 1280),
+    ("therapist-profile", None, "/therapists/maya-chen/?postcode=10001", 1280),
+    ("therapist-profile-out-of-area", None, "/therapists/maya-chen/?postcode=90210", 390),
     ("client-dashboard", CLIENT, "/dashboard/", 1280),
     ("client-dashboard-phone", CLIENT, "/dashboard/", 390),
     ("intake", CLIENT, "/me/intake/", 1280),
+    ("intake-phone", CLIENT, "/me/intake/", 390),
     ("booking-flow", CLIENT, "/book/?modality=myofascial&duration=60", 1280),
     ("therapist-calendar", THERAPIST, "/therapists/me/calendar/", 1280),
     ("therapist-today", THERAPIST, "/dashboard/", 1280),
     ("admin", ADMIN, "/admin/", 1280),
+    ("admin-reports", ADMIN, "/admin/backoffice/reports/", 1280),
 ]
 
 
