@@ -76,6 +76,10 @@ class PaymentRefused(Refusal):
     default_message = gettext_lazy("That payment is not possible.")
 
 
+# The code of a refusal that is Stripe's outage, not the request's fault (a 503, not a 4xx).
+UNREACHABLE = "unreachable"
+
+
 def _key(*parts: object) -> str:
     return "-".join([settings.PAYMENTS_IDEMPOTENCY_PREFIX, *(str(p) for p in parts)])
 
@@ -162,7 +166,7 @@ def checkout_setup(
             },
         )
     except Unreachable as exc:
-        raise PaymentRefused(_unreachable_at_booking()) from exc
+        raise PaymentRefused(_unreachable_at_booking(), code=UNREACHABLE) from exc
     except Declined as exc:
         raise PaymentRefused(exc.message) from exc
     Checkout.objects.filter(pk=checkout.pk).update(

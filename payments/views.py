@@ -28,6 +28,7 @@ from payments.forms import TipForm
 from payments.models import BookingTerms, Payment
 from payments.selectors import booking_money
 from payments.services import (
+    UNREACHABLE,
     PaymentRefused,
     WebhookRefused,
     payment_client_secret,
@@ -58,7 +59,10 @@ def checkout_setup(request: HttpRequest) -> JsonResponse:
             service=service,
         )
     except PaymentRefused as exc:
-        return JsonResponse({"error": str(exc)}, status=503)
+        # Stripe out of reach is ours to fix (503); a stale or forged checkout token is the
+        # request's (400), like any other bad input.
+        status = 503 if exc.code == UNREACHABLE else 400
+        return JsonResponse({"error": str(exc)}, status=status)
     return JsonResponse({"client_secret": secret})
 
 

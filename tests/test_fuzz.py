@@ -51,6 +51,7 @@ from booking import links as booking_links
 from booking.models import Booking
 from payments import links as payment_links
 from tests import factories
+from tests.payments.localstripe import start_localstripe
 from therapists.models import DateOverride, Modality, TimeOff
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -209,7 +210,21 @@ class Route:
 
 
 @pytest.fixture
-def world(db: Any) -> World:
+def own_stripe(stripe_on: Any, settings: Any, tmp_path: Path) -> Iterator[None]:
+    """Payments on, against a localstripe of the fuzzer's own: the payment pages and the
+    checkout are fuzzed too, and a 503 means a fault, not a Stripe that is not there (an
+    earlier test may have stopped the shared one; "unreachable" is the right answer then)."""
+    server = start_localstripe(tmp_path)
+    settings.STRIPE_API_BASE = server.url
+    try:
+        yield
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+@pytest.fixture
+def world(db: Any, own_stripe: None) -> World:
     therapist = factories.TherapistProfileFactory()
     service = factories.ServiceFactory(therapist=therapist)
     for weekday in range(7):
@@ -430,7 +445,7 @@ def send(
     mine = record.by_role.setdefault(role, {})
     mine[response.status_code] = mine.get(response.status_code, 0) + 1
     if response.status_code >= 500:
-        cause = ""
+        cause = f"answered {response.content[:160]!r}"
         if getattr(response, "exc_info", None):
             exc = response.exc_info[1]
             frames = traceback.extract_tb(response.exc_info[2])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -426,3 +427,17 @@ def test_admin_crontab_with_a_negative_month_is_a_form_error(client, db):
     assert response.status_code == 200
     assert "That is not a valid schedule" in response.content.decode()
     assert not CrontabSchedule.objects.filter(month_of_year="-922").exists()
+
+
+def test_checkout_setup_with_a_forged_checkout_token_is_400(client, booked, stripe_on):
+    # Another client's checkout token, or one that is not a UUID: the request's fault, not ours.
+    client.force_login(booked.client.user)
+    form = {"therapist": booked.therapist_id, "service": booked.service_id}
+    for token in ("-4093585650", "\x00", str(uuid.uuid4())):
+        other = factories.BookableClientFactory()
+        client.force_login(other.user)
+        client.post(reverse("payments:checkout_setup"), {**form, "checkout": token})
+        client.force_login(booked.client.user)
+        response = client.post(reverse("payments:checkout_setup"), {**form, "checkout": token})
+        assert response.status_code == 400
+        assert "This page is out of date" in response.json()["error"]
