@@ -100,6 +100,7 @@ def test_a_client_nobody_covers_is_told_everywhere_changes_the_zip_and_books_who
     expect(page).to_have_url(re.compile("/me/details/"))
     page.get_by_label("Street address").fill("9500 Wilshire Boulevard, Apt 2")
     page.get_by_label("City").fill("Beverly Hills")
+    page.get_by_label("State").select_option(label="California")
     page.get_by_label("ZIP code").fill("90210")
     check_a11y(page)
     page.get_by_role("button", name=re.compile("Save", re.I)).click()
