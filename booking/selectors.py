@@ -447,6 +447,22 @@ class SlotOffer:
     starts_at: datetime
 
 
+def _takes_client(client: ClientProfile | None, *, via: str = "") -> Q:
+    """The therapist (``via`` the relation that leads to them, or the row itself) takes this
+    client: new clients, or ``client`` has seen them before (``booking.policy``'s rule)."""
+    prefix = f"{via}__" if via else ""
+    taking = Q(**{f"{prefix}accepts_new_clients": True})
+    if client is not None:
+        taking |= Q(
+            Exists(
+                Booking.objects.filter(therapist=OuterRef(via or "pk"), client=client).exclude(
+                    status__in=(Booking.Status.CANCELLED, Booking.Status.DECLINED)
+                )
+            )
+        )
+    return taking
+
+
 def bookable_therapists(
     *,
     modality: Modality | str | None = None,
@@ -455,15 +471,7 @@ def bookable_therapists(
 ) -> list[TherapistProfile]:
     """Approved therapists who offer ``modality``, reach ``postcode`` and take this client:
     new clients, or ``client`` has seen them before (``booking.policy``'s rule)."""
-    taking = Q(accepts_new_clients=True)
-    if client is not None:
-        taking |= Q(
-            Exists(
-                Booking.objects.filter(therapist=OuterRef("pk"), client=client).exclude(
-                    status__in=(Booking.Status.CANCELLED, Booking.Status.DECLINED)
-                )
-            )
-        )
+    taking = _takes_client(client)
     qs = (
         TherapistProfile.objects.filter(approval=TherapistProfile.Approval.APPROVED)
         .filter(taking)
@@ -591,15 +599,7 @@ def earliest_slots(
     now = now or timezone.now()
     days = _clamp_days(days)
     slug = modality if isinstance(modality, str) else modality.slug
-    taking = Q(therapist__accepts_new_clients=True)
-    if client is not None:
-        taking |= Q(
-            Exists(
-                Booking.objects.filter(therapist=OuterRef("therapist"), client=client).exclude(
-                    status__in=(Booking.Status.CANCELLED, Booking.Status.DECLINED)
-                )
-            )
-        )
+    taking = _takes_client(client, via="therapist")
     matching = (
         Service.objects.filter(
             taking,
